@@ -1,0 +1,5 @@
+//! Embedded adapters on SQLite: a table, a durable queue and a mailbox.
+
+pub mod mailbox;
+pub mod queue;
+pub mod table;

@@ -1,0 +1,7 @@
+//! Implementations of the ports: AWS services for Lambda, embedded SQLite for
+//! the local runner and tests.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "embedded")]
+pub mod embedded;

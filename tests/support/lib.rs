@@ -1,0 +1,4 @@
+//! Helpers shared by the test suites: where the AWS-API endpoint is, and
+//! fresh, isolated stores for each test.
+
+pub mod aws;
