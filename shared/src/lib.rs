@@ -1,10 +1,21 @@
 //! The platform's domain crate: types, rules and use-cases of every workflow,
 //! written against ports (traits), and the adapters that implement the ports.
 
+pub mod accounts;
 pub mod adapters;
 pub mod clock;
+mod deps;
+pub mod email;
+pub mod error;
+pub mod http;
+pub mod keys;
 pub mod mail;
 pub mod queue;
+pub mod records;
 pub mod secrets;
 pub mod table;
 pub mod template;
+pub mod types;
+pub mod worker;
+
+pub use deps::{Config, Deps};

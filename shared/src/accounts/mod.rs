@@ -1,0 +1,809 @@
+//! Accounts and sessions: sign-up with a confirmed email, login with lockout and
+//! an emailed one-time code for new devices, short-lived access tokens with
+//! rotating refresh tokens, and the sessions a user can see and end.
+//!
+//! Workflows: "Authentication Session Flow", "Failed Login" and "Organization
+//! Registration Flow" steps 1–5 (000_…), "Login with MFA", "Token Refresh Flow"
+//! and "Session Management" (001_…).
+
+mod crypto;
+mod store;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use self::crypto::{AccessClaims, sign_access_token, verify_access_token};
+use self::{
+    crypto::{
+        code_hash, hash_password, hashes_equal, new_code, new_token, token_hash, verify_password,
+    },
+    store::{
+        ChallengeRecord, DeviceRecord, OneTimeTokenRecord, RefreshRecord, SessionRecord,
+        UserRecord, create,
+    },
+};
+use crate::{
+    Deps,
+    email::{EMAIL_QUEUE, EmailJob, Message},
+    error::{Error, Result},
+    keys,
+    queue::enqueue,
+    records::from_item,
+    table::{Condition, TableError, Update, Write},
+    types::{Email, Password, PersonName},
+};
+
+/// How long an access token works.
+pub const ACCESS_TOKEN_TTL: SignedDuration = SignedDuration::from_mins(15);
+/// How long a session lasts after its login, however it is used.
+pub const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(90 * 24);
+pub const VERIFICATION_TOKEN_TTL: SignedDuration = SignedDuration::from_hours(24);
+pub const RESET_TOKEN_TTL: SignedDuration = SignedDuration::from_hours(1);
+pub const MFA_CODE_TTL: SignedDuration = SignedDuration::from_mins(10);
+pub const MFA_MAX_ATTEMPTS: i64 = 5;
+/// Consecutive failed logins that lock an account.
+pub const LOCK_AFTER_FAILURES: i64 = 3;
+/// The first lock; each further lock (before a successful login) doubles it.
+pub const FIRST_LOCK: SignedDuration = SignedDuration::from_mins(15);
+pub const LONGEST_LOCK: SignedDuration = SignedDuration::from_hours(24);
+
+/// Who is calling: a user in one of their sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+/// A user as the API shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub mfa_enabled: bool,
+    pub created_at: Timestamp,
+}
+
+impl From<UserRecord> for User {
+    fn from(u: UserRecord) -> Self {
+        User {
+            id: u.id,
+            email: u.email.as_str().into(),
+            name: u.name.as_str().into(),
+            email_verified: u.email_verified,
+            mfa_enabled: u.mfa_enabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// The answer to a completed login or refresh.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: User,
+    /// When the refresh token's session ends (the cookie's lifetime).
+    #[serde(skip)]
+    pub session_expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub enum LoginOutcome {
+    SignedIn(Tokens),
+    /// A code went to the user's email; `verify_mfa` completes the login.
+    MfaRequired {
+        challenge_id: String,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    pub device_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct UpdateMeRequest {
+    pub name: Option<String>,
+    pub mfa_enabled: Option<bool>,
+}
+
+/// A session as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the request.
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionPage {
+    pub items: Vec<Session>,
+    pub next_cursor: Option<String>,
+}
+
+/// The current time, to the second (records and tokens carry whole seconds).
+fn now(deps: &Deps) -> Timestamp {
+    Timestamp::from_second(deps.clock.now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn later(at: Timestamp, by: SignedDuration) -> Timestamp {
+    at.saturating_add(by).unwrap_or(Timestamp::MAX)
+}
+
+/// Creates an account and sends the link that confirms its email.
+pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
+    let parsed = (
+        Email::parse("email", &request.email),
+        Password::parse("password", &request.password),
+        PersonName::parse("name", &request.name),
+    );
+    let (email, password, name) = match parsed {
+        (Ok(email), Ok(password), Ok(name)) => (email, password, name),
+        (email, password, name) => {
+            let errors = [email.err(), password.err(), name.err()];
+            return Err(Error::Validation(errors.into_iter().flatten().collect()));
+        }
+    };
+
+    let now = now(deps);
+    let user = UserRecord {
+        id: deps.ids.new_id(),
+        email,
+        name,
+        password_hash: hash_password(password.into_inner()).await?,
+        email_verified: false,
+        mfa_enabled: false,
+        created_at: now,
+        failed_logins: 0,
+        locked_until: None,
+        lockouts: 0,
+        has_signed_in: false,
+    };
+    let (token, token_write) =
+        one_time_token(&user, keys::email_verification, VERIFICATION_TOKEN_TTL, now)?;
+    let writes = vec![
+        create(&keys::user(&user.id), &user, None)?,
+        create(
+            &keys::email_guard(user.email.as_str()),
+            &serde_json::json!({ "user_id": user.id }),
+            None,
+        )?,
+        token_write,
+    ];
+    match deps.table.transact(writes).await {
+        Err(TableError::TransactionConditionFailed { index: 1 }) => return Err(Error::EmailTaken),
+        other => other?,
+    }
+    // The account exists now; if the queue is down the user can ask for the link again.
+    if let Err(e) = send_email(deps, &user, verification_message(deps, &user, &token)).await {
+        tracing::error!(user_id = %user.id, error = %e, "could not enqueue the verification email");
+    }
+    Ok(user.id)
+}
+
+/// Spends an email verification token and marks the email confirmed.
+pub async fn verify_email(deps: &Deps, token: &str) -> Result<()> {
+    let key = keys::email_verification(&token_hash(token));
+    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let writes = vec![
+        Write::Delete {
+            key,
+            condition: Some(Condition::Exists),
+        },
+        Write::Update {
+            key: keys::user(&record.user_id),
+            update: Update::new().set("email_verified", true),
+            condition: Some(Condition::Exists),
+        },
+    ];
+    spend_token(deps, writes).await
+}
+
+/// Sends a new confirmation link if the account exists and is unconfirmed.
+/// Says nothing either way, so it cannot tell which emails have accounts.
+pub async fn resend_verification(deps: &Deps, email: &str) -> Result<()> {
+    let email = Email::parse("email", email).map_err(|e| Error::Validation(vec![e]))?;
+    let Some(user) = store::user_by_email(&*deps.table, &email).await? else {
+        return Ok(());
+    };
+    if user.email_verified {
+        return Ok(());
+    }
+    let (token, write) = one_time_token(
+        &user,
+        keys::email_verification,
+        VERIFICATION_TOKEN_TTL,
+        now(deps),
+    )?;
+    deps.table.transact(vec![write]).await?;
+    send_email(deps, &user, verification_message(deps, &user, &token)).await
+}
+
+/// Checks a password login. Unknown emails and wrong passwords fail alike.
+pub async fn login(
+    deps: &Deps,
+    request: LoginRequest,
+    user_agent: Option<String>,
+) -> Result<LoginOutcome> {
+    let email = Email::parse("email", &request.email).map_err(|e| Error::Validation(vec![e]))?;
+    let device_hash = match request.device_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) if id.chars().count() > 200 => {
+            return Err(Error::validation(
+                "device_id",
+                "the device id is longer than 200 characters",
+            ));
+        }
+        Some(id) => Some(token_hash(id)),
+    };
+    let user = store::user_by_email(&*deps.table, &email).await?;
+    let now = now(deps);
+    if let Some(until) = user
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|&t| t > now.as_second())
+    {
+        return Err(Error::AccountLocked {
+            retry_after_secs: (until - now.as_second()) as u64,
+        });
+    }
+    let password_ok = verify_password(
+        request.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    let Some(user) = user else {
+        return Err(Error::InvalidCredentials);
+    };
+    if !password_ok {
+        record_failed_login(deps, &user, now).await?;
+        return Err(Error::InvalidCredentials);
+    }
+    if !user.email_verified {
+        return Err(Error::EmailNotVerified);
+    }
+
+    let known_device = match &device_hash {
+        Some(hash) => deps
+            .table
+            .get(&keys::device(&user.id, hash))
+            .await?
+            .is_some(),
+        None => false,
+    };
+    let needs_code = user.mfa_enabled || (user.has_signed_in && !known_device);
+    if !needs_code {
+        let tokens =
+            start_session(deps, &user, device_hash.as_deref(), user_agent, Vec::new()).await?;
+        return Ok(LoginOutcome::SignedIn(tokens));
+    }
+
+    let challenge_id = deps.ids.new_id();
+    let code = new_code();
+    let challenge = ChallengeRecord {
+        user_id: user.id.clone(),
+        code_hash: code_hash(&deps.secrets.token_signing_key, &challenge_id, &code),
+        attempts: 0,
+        device_hash,
+        user_agent,
+    };
+    let ttl = later(now, MFA_CODE_TTL).as_second();
+    deps.table
+        .transact(vec![
+            create(&keys::mfa_challenge(&challenge_id), &challenge, Some(ttl))?,
+            // The password was right: the run of failures is over.
+            Write::Update {
+                key: keys::user(&user.id),
+                update: Update::new().set("failed_logins", 0),
+                condition: Some(Condition::Exists),
+            },
+        ])
+        .await?;
+    send_email(
+        deps,
+        &user,
+        Message::MfaCode {
+            name: user.name.as_str().into(),
+            code,
+        },
+    )
+    .await?;
+    Ok(LoginOutcome::MfaRequired { challenge_id })
+}
+
+/// Counts a failed login; the failure that reaches the limit locks the account.
+async fn record_failed_login(deps: &Deps, user: &UserRecord, now: Timestamp) -> Result<()> {
+    let key = keys::user(&user.id);
+    let counted = deps
+        .table
+        .update(
+            &key,
+            &Update::new().add("failed_logins", 1),
+            Some(Condition::Exists),
+        )
+        .await?;
+    let failures = counted
+        .get("failed_logins")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if failures < LOCK_AFTER_FAILURES {
+        return Ok(());
+    }
+    let lockouts = counted.get("lockouts").and_then(Value::as_i64).unwrap_or(0);
+    let lock = FIRST_LOCK
+        .checked_mul(1 << lockouts.clamp(0, 16) as i32)
+        .unwrap_or(LONGEST_LOCK)
+        .min(LONGEST_LOCK);
+    let update = Update::new()
+        .set("locked_until", later(now, lock).as_second())
+        .set("failed_logins", 0)
+        .add("lockouts", 1);
+    // Concurrent failures may both reach the limit; only one of them locks.
+    match deps
+        .table
+        .update(
+            &key,
+            &update,
+            Some(Condition::Ge(
+                "failed_logins".into(),
+                LOCK_AFTER_FAILURES.into(),
+            )),
+        )
+        .await
+    {
+        Ok(_) | Err(TableError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Completes a login with the emailed code.
+pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<Tokens> {
+    let key = keys::mfa_challenge(challenge_id);
+    let challenge: ChallengeRecord = store::get(&*deps.table, &key)
+        .await?
+        .ok_or(Error::InvalidChallenge)?;
+    if challenge.attempts >= MFA_MAX_ATTEMPTS {
+        return Err(Error::TooManyAttempts);
+    }
+    let attempts_left = Condition::Lt("attempts".into(), MFA_MAX_ATTEMPTS.into());
+    let expected = code_hash(&deps.secrets.token_signing_key, challenge_id, code.trim());
+    if !hashes_equal(&expected, &challenge.code_hash) {
+        match deps
+            .table
+            .update(
+                &key,
+                &Update::new().add("attempts", 1),
+                Some(Condition::And(vec![Condition::Exists, attempts_left])),
+            )
+            .await
+        {
+            Ok(_) => return Err(Error::InvalidCode),
+            Err(TableError::ConditionFailed) => return Err(Error::TooManyAttempts),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let user: UserRecord = store::get(&*deps.table, &keys::user(&challenge.user_id))
+        .await?
+        .ok_or(Error::InvalidChallenge)?;
+    // Spending the challenge in the session's own transaction makes a code work once.
+    let spend = Write::Delete {
+        key,
+        condition: Some(Condition::And(vec![Condition::Exists, attempts_left])),
+    };
+    start_session(
+        deps,
+        &user,
+        challenge.device_hash.as_deref(),
+        challenge.user_agent,
+        vec![spend],
+    )
+    .await
+}
+
+/// Starts a session: its record, its first refresh token, the device remembered,
+/// the failure counters cleared, and `extra` writes, all in one transaction.
+async fn start_session(
+    deps: &Deps,
+    user: &UserRecord,
+    device_hash: Option<&str>,
+    user_agent: Option<String>,
+    extra: Vec<Write>,
+) -> Result<Tokens> {
+    let now = now(deps);
+    let session = SessionRecord {
+        id: deps.ids.new_id(),
+        user_id: user.id.clone(),
+        created_at: now,
+        last_used_at: now,
+        expires_at: later(now, SESSION_LIFETIME),
+        user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
+    };
+    let refresh_token = new_token();
+    let session_end = Some(session.expires_at.as_second());
+    let refresh = RefreshRecord {
+        user_id: user.id.clone(),
+        session_id: session.id.clone(),
+        spent: false,
+    };
+    let extra_writes = extra.len();
+    let mut writes = extra;
+    writes.extend([
+        create(&keys::session(&user.id, &session.id), &session, session_end)?,
+        create(
+            &keys::refresh_token(&token_hash(&refresh_token)),
+            &refresh,
+            session_end,
+        )?,
+        Write::Update {
+            key: keys::user(&user.id),
+            update: Update::new()
+                .set("has_signed_in", true)
+                .set("failed_logins", 0)
+                .set("lockouts", 0)
+                .remove("locked_until"),
+            condition: Some(Condition::Exists),
+        },
+    ]);
+    if let Some(hash) = device_hash {
+        let device = DeviceRecord { first_seen: now };
+        let item = crate::records::to_item(&keys::device(&user.id, hash), &device, None)?;
+        // Remembering a device again changes nothing that matters; no condition.
+        writes.push(Write::Put {
+            item,
+            condition: None,
+        });
+    }
+    match deps.table.transact(writes).await {
+        Err(TableError::TransactionConditionFailed { index }) if index < extra_writes => {
+            return Err(Error::InvalidChallenge);
+        }
+        other => other?,
+    }
+    Ok(tokens_for(
+        deps,
+        user.clone().into(),
+        &session,
+        refresh_token,
+        now,
+    ))
+}
+
+fn tokens_for(
+    deps: &Deps,
+    user: User,
+    session: &SessionRecord,
+    refresh_token: String,
+    now: Timestamp,
+) -> Tokens {
+    let claims = AccessClaims {
+        sub: user.id.clone(),
+        sid: session.id.clone(),
+        iat: now.as_second(),
+        exp: later(now, ACCESS_TOKEN_TTL).as_second(),
+    };
+    Tokens {
+        access_token: sign_access_token(&deps.secrets.token_signing_key, &claims),
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL.as_secs(),
+        refresh_token,
+        user,
+        session_expires_at: session.expires_at,
+    }
+}
+
+/// Trades a refresh token for a new pair. A token presented twice means it was
+/// copied: the whole session ends, for the thief and the owner alike.
+pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Tokens> {
+    let old_key = keys::refresh_token(&token_hash(refresh_token));
+    let record: RefreshRecord = store::get(&*deps.table, &old_key)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    let session_key = keys::session(&record.user_id, &record.session_id);
+    if record.spent {
+        end_session_after_reuse(deps, &record).await?;
+        return Err(Error::InvalidRefreshToken);
+    }
+    let mut session: SessionRecord = store::get(&*deps.table, &session_key)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    let user: UserRecord = store::get(&*deps.table, &keys::user(&record.user_id))
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+
+    let now = now(deps);
+    let new_token = new_token();
+    let next = RefreshRecord {
+        spent: false,
+        ..record.clone()
+    };
+    let writes = vec![
+        Write::Update {
+            key: old_key,
+            update: Update::new().set("spent", true),
+            condition: Some(Condition::eq("spent", false)),
+        },
+        create(
+            &keys::refresh_token(&token_hash(&new_token)),
+            &next,
+            Some(session.expires_at.as_second()),
+        )?,
+        Write::Update {
+            key: session_key,
+            update: Update::new().set(
+                "last_used_at",
+                serde_json::to_value(now).map_err(|e| Error::Internal(e.to_string()))?,
+            ),
+            condition: Some(Condition::Exists),
+        },
+    ];
+    match deps.table.transact(writes).await {
+        // Spent by a concurrent refresh: the same token was used twice.
+        Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            end_session_after_reuse(deps, &record).await?;
+            return Err(Error::InvalidRefreshToken);
+        }
+        Err(TableError::TransactionConditionFailed { .. }) => {
+            return Err(Error::InvalidRefreshToken);
+        }
+        other => other?,
+    }
+    session.last_used_at = now;
+    Ok(tokens_for(deps, user.into(), &session, new_token, now))
+}
+
+async fn end_session_after_reuse(deps: &Deps, record: &RefreshRecord) -> Result<()> {
+    tracing::warn!(user_id = %record.user_id, session_id = %record.session_id, "refresh token reused: ending the session");
+    deps.table
+        .delete(&keys::session(&record.user_id, &record.session_id), None)
+        .await?;
+    Ok(())
+}
+
+/// The caller of a request bearing `access_token`, if its session still lives.
+pub async fn authenticate(deps: &Deps, access_token: &str) -> Result<Caller> {
+    let claims = verify_access_token(
+        &deps.secrets.token_signing_key,
+        access_token,
+        deps.clock.now(),
+    )?;
+    // One read per request, so that ending a session stops its tokens at once.
+    if deps
+        .table
+        .get(&keys::session(&claims.sub, &claims.sid))
+        .await?
+        .is_none()
+    {
+        return Err(Error::Unauthorized);
+    }
+    Ok(Caller {
+        user_id: claims.sub,
+        session_id: claims.sid,
+    })
+}
+
+pub async fn logout(deps: &Deps, caller: &Caller) -> Result<()> {
+    deps.table
+        .delete(&keys::session(&caller.user_id, &caller.session_id), None)
+        .await?;
+    Ok(())
+}
+
+/// Changes the password and ends every other session.
+pub async fn change_password(
+    deps: &Deps,
+    caller: &Caller,
+    current: String,
+    new: &str,
+) -> Result<()> {
+    let new = Password::parse("new_password", new).map_err(|e| Error::Validation(vec![e]))?;
+    let user = current_user(deps, caller).await?;
+    if !verify_password(current, Some(user.password_hash.clone())).await? {
+        return Err(Error::InvalidCurrentPassword);
+    }
+    let hash = hash_password(new.into_inner()).await?;
+    deps.table
+        .update(
+            &keys::user(&user.id),
+            &Update::new().set("password_hash", hash),
+            Some(Condition::Exists),
+        )
+        .await?;
+    store::end_sessions(&*deps.table, &user.id, Some(&caller.session_id)).await?;
+    Ok(())
+}
+
+/// Emails a reset link if the account exists. Says nothing either way.
+pub async fn forgot_password(deps: &Deps, email: &str) -> Result<()> {
+    let email = Email::parse("email", email).map_err(|e| Error::Validation(vec![e]))?;
+    let Some(user) = store::user_by_email(&*deps.table, &email).await? else {
+        return Ok(());
+    };
+    let (token, write) = one_time_token(&user, keys::password_reset, RESET_TOKEN_TTL, now(deps))?;
+    deps.table.transact(vec![write]).await?;
+    let link = format!("{}/reset-password?token={token}", deps.config.app_url);
+    send_email(
+        deps,
+        &user,
+        Message::PasswordReset {
+            name: user.name.as_str().into(),
+            link,
+        },
+    )
+    .await
+}
+
+/// Sets a new password with an emailed token, lifts any lock (the link proves
+/// the email), and ends every session.
+pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
+    let password =
+        Password::parse("new_password", new_password).map_err(|e| Error::Validation(vec![e]))?;
+    let key = keys::password_reset(&token_hash(token));
+    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let hash = hash_password(password.into_inner()).await?;
+    let writes = vec![
+        Write::Delete {
+            key,
+            condition: Some(Condition::Exists),
+        },
+        Write::Update {
+            key: keys::user(&record.user_id),
+            update: Update::new()
+                .set("password_hash", hash)
+                .set("email_verified", true)
+                .set("failed_logins", 0)
+                .set("lockouts", 0)
+                .remove("locked_until"),
+            condition: Some(Condition::Exists),
+        },
+    ];
+    spend_token(deps, writes).await?;
+    store::end_sessions(&*deps.table, &record.user_id, None).await?;
+    Ok(())
+}
+
+pub async fn me(deps: &Deps, caller: &Caller) -> Result<User> {
+    Ok(current_user(deps, caller).await?.into())
+}
+
+pub async fn update_me(deps: &Deps, caller: &Caller, request: UpdateMeRequest) -> Result<User> {
+    let mut update = Update::new();
+    if let Some(name) = &request.name {
+        let name = PersonName::parse("name", name).map_err(|e| Error::Validation(vec![e]))?;
+        update = update.set("name", name.as_str());
+    }
+    if let Some(mfa_enabled) = request.mfa_enabled {
+        update = update.set("mfa_enabled", mfa_enabled);
+    }
+    if update == Update::new() {
+        return me(deps, caller).await;
+    }
+    let item = deps
+        .table
+        .update(
+            &keys::user(&caller.user_id),
+            &update,
+            Some(Condition::Exists),
+        )
+        .await?;
+    Ok(from_item::<UserRecord>(item)?.into())
+}
+
+pub const MAX_PAGE: u32 = 100;
+pub const DEFAULT_PAGE: u32 = 20;
+
+pub async fn list_sessions(
+    deps: &Deps,
+    caller: &Caller,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<SessionPage> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::validation(
+            "limit",
+            format!("give a limit from 1 to {MAX_PAGE}"),
+        ));
+    }
+    let (sessions, next_cursor) =
+        store::sessions_page(&*deps.table, &caller.user_id, limit, cursor).await?;
+    let items = sessions
+        .into_iter()
+        .map(|s| Session {
+            current: s.id == caller.session_id,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(SessionPage { items, next_cursor })
+}
+
+pub async fn revoke_session(deps: &Deps, caller: &Caller, session_id: &str) -> Result<()> {
+    match deps
+        .table
+        .delete(
+            &keys::session(&caller.user_id, session_id),
+            Some(Condition::Exists),
+        )
+        .await
+    {
+        Err(TableError::ConditionFailed) => Err(Error::NotFound("session")),
+        other => other.map(drop).map_err(Into::into),
+    }
+}
+
+async fn current_user(deps: &Deps, caller: &Caller) -> Result<UserRecord> {
+    store::get(&*deps.table, &keys::user(&caller.user_id))
+        .await?
+        .ok_or(Error::Unauthorized)
+}
+
+/// A new single-use token for `user`, and the write storing its hash.
+fn one_time_token(
+    user: &UserRecord,
+    key_of: fn(&str) -> crate::table::Key,
+    ttl: SignedDuration,
+    now: Timestamp,
+) -> Result<(String, Write)> {
+    let token = new_token();
+    let record = OneTimeTokenRecord {
+        user_id: user.id.clone(),
+    };
+    let write = create(
+        &key_of(&token_hash(&token)),
+        &record,
+        Some(later(now, ttl).as_second()),
+    )?;
+    Ok((token, write))
+}
+
+/// Runs the transaction spending a token (its delete comes first).
+async fn spend_token(deps: &Deps, writes: Vec<Write>) -> Result<()> {
+    match deps.table.transact(writes).await {
+        Err(TableError::TransactionConditionFailed { .. }) => Err(Error::InvalidToken),
+        other => other.map_err(Into::into),
+    }
+}
+
+fn verification_message(deps: &Deps, user: &UserRecord, token: &str) -> Message {
+    let link = format!("{}/verify-email?token={token}", deps.config.app_url);
+    Message::VerifyEmail {
+        name: user.name.as_str().into(),
+        link,
+    }
+}
+
+/// Puts an email on the email queue; the email worker sends it.
+async fn send_email(deps: &Deps, user: &UserRecord, message: Message) -> Result<()> {
+    let job = EmailJob {
+        id: deps.ids.new_id(),
+        to: user.email.as_str().into(),
+        message,
+    };
+    enqueue(&*deps.queue, EMAIL_QUEUE, &job).await?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! What the use-cases run on: the ports and the configuration, built once per
+//! cold start (or once by the local runner) and cloned cheaply into each request.
+
+use std::sync::Arc;
+
+use crate::{
+    clock::{Clock, Ids},
+    queue::Queue,
+    secrets::Secrets,
+    table::Table,
+};
+
+#[derive(Clone)]
+pub struct Deps {
+    pub table: Arc<dyn Table>,
+    pub queue: Arc<dyn Queue>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+    pub secrets: Arc<Secrets>,
+    pub config: Arc<Config>,
+}
+
+/// Settings that are not secrets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Base URL of the web app; links in emails point there.
+    pub app_url: String,
+}
+
+impl Config {
+    /// Reads `APP_URL` (default: the local runner's address).
+    pub fn from_env() -> Self {
+        let app_url = std::env::var("APP_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+        Config {
+            app_url: app_url.trim_end_matches('/').to_string(),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The domain's errors. Each has a stable code and HTTP status; `http::Problem`
+//! turns them into RFC 9457 problem details in one place.
+
+use crate::{queue::QueueError, table::TableError};
+
+/// One invalid input field and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("this link or token is unknown, already used, or expired")]
+    InvalidToken,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("confirm your email address first: follow the link we sent you")]
+    EmailNotVerified,
+    #[error(
+        "too many failed logins: try again in {retry_after_secs} seconds or reset your password"
+    )]
+    AccountLocked { retry_after_secs: u64 },
+    #[error("this sign-in challenge is unknown or expired: log in again")]
+    InvalidChallenge,
+    #[error("the code is wrong")]
+    InvalidCode,
+    #[error("too many wrong codes: log in again to get a new one")]
+    TooManyAttempts,
+    #[error("the refresh token is unknown, spent or expired: log in again")]
+    InvalidRefreshToken,
+    #[error("sign in first: the access token is missing, invalid or expired, or its session ended")]
+    Unauthorized,
+    #[error("the current password is wrong")]
+    InvalidCurrentPassword,
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("the pagination cursor is not valid for this list: start again without it")]
+    InvalidCursor,
+    #[error("storage failed: {0}")]
+    Table(TableError),
+    #[error("queue failed: {0}")]
+    Queue(#[from] QueueError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Validation(_) => 422,
+            Error::InvalidToken | Error::InvalidCursor => 400,
+            Error::EmailTaken => 409,
+            Error::InvalidCredentials
+            | Error::InvalidChallenge
+            | Error::InvalidCode
+            | Error::InvalidRefreshToken
+            | Error::Unauthorized => 401,
+            Error::EmailNotVerified | Error::InvalidCurrentPassword => 403,
+            Error::NotFound(_) => 404,
+            Error::AccountLocked { .. } | Error::TooManyAttempts => 429,
+            Error::Table(TableError::TransactionConflict) => 503,
+            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => 500,
+        }
+    }
+
+    /// The stable, machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation_failed",
+            Error::InvalidToken => "invalid_token",
+            Error::EmailTaken => "email_taken",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::EmailNotVerified => "email_not_verified",
+            Error::AccountLocked { .. } => "account_locked",
+            Error::InvalidChallenge => "invalid_challenge",
+            Error::InvalidCode => "invalid_code",
+            Error::TooManyAttempts => "too_many_attempts",
+            Error::InvalidRefreshToken => "invalid_refresh_token",
+            Error::Unauthorized => "unauthorized",
+            Error::InvalidCurrentPassword => "invalid_current_password",
+            Error::NotFound(_) => "not_found",
+            Error::InvalidCursor => "invalid_cursor",
+            Error::Table(TableError::TransactionConflict) => "conflict_retry",
+            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<TableError> for Error {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::InvalidCursor => Error::InvalidCursor,
+            other => Error::Table(other),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
