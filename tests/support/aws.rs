@@ -3,15 +3,21 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-/// The SDK configuration for the test endpoint. Panics when no endpoint is set,
-/// so the AWS half of a suite can never be skipped silently.
-pub async fn sdk_config() -> SdkConfig {
+/// The test endpoint. Panics when none is set, so the AWS half of a suite can
+/// never be skipped silently (nor pointed at anything but loopback).
+pub fn endpoint() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     assert!(
         endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
         "AWS_ENDPOINT_URL must name a loopback AWS-API endpoint (got {endpoint:?}); \
          run the tests with `cargo xtask test`, which starts one"
     );
+    endpoint
+}
+
+/// The SDK configuration for the test endpoint.
+pub async fn sdk_config() -> SdkConfig {
+    let endpoint = endpoint();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .test_credentials()

@@ -87,9 +87,9 @@ pub struct Tokens {
     pub expires_in: i64,
     pub refresh_token: String,
     pub user: User,
-    /// When the refresh token's session ends (the cookie's lifetime).
+    /// Seconds until the refresh token's session ends (the cookie's lifetime).
     #[serde(skip)]
-    pub session_expires_at: Timestamp,
+    pub session_expires_in: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -507,7 +507,7 @@ fn tokens_for(
         expires_in: ACCESS_TOKEN_TTL.as_secs(),
         refresh_token,
         user,
-        session_expires_at: session.expires_at,
+        session_expires_in: (session.expires_at.as_second() - now.as_second()).max(0),
     }
 }
 

@@ -3,3 +3,45 @@
 pub mod dynamodb;
 pub mod ses;
 pub mod sqs;
+
+use std::sync::Arc;
+
+use crate::{
+    Config, Deps,
+    clock::{SystemClock, UuidV7},
+    queue::QueueError,
+    secrets::{Secrets, SecretsError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// The ports of an API function on AWS, from its environment: `TABLE_NAME`, a
+/// `<NAME>_QUEUE_URL` for each queue it sends to, the secrets and the config.
+/// Called once per cold start; the SDK honours `AWS_ENDPOINT_URL`.
+pub async fn deps_from_env(queues: &[&str]) -> Result<Deps, ConfigError> {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table_name = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
+    let clock = Arc::new(SystemClock);
+    let table = dynamodb::DynamoDbTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table_name,
+        clock.clone(),
+    );
+    let queue = sqs::SqsQueue::from_env(aws_sdk_sqs::Client::new(&sdk), queues)?;
+    Ok(Deps {
+        table: Arc::new(table),
+        queue: Arc::new(queue),
+        clock,
+        ids: Arc::new(UuidV7),
+        secrets: Arc::new(Secrets::from_env()?),
+        config: Arc::new(Config::from_env()),
+    })
+}

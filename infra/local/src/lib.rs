@@ -1,0 +1,243 @@
+//! The local runner: every function of the platform in one process, with the
+//! same code Lambda runs. HTTP routers are mounted at their API Gateway paths,
+//! queue workers are pumped with SQS semantics, and a developer mailbox shows
+//! every email sent. State is embedded (SQLite files in the data directory) or,
+//! with `--aws`, on the AWS-API endpoint named by `AWS_ENDPOINT_URL`.
+//!
+//! The workflow tests build their platform here too, so they test what
+//! `cargo dev` runs.
+
+mod dev;
+mod pump;
+
+use std::{path::PathBuf, sync::Arc};
+
+use axum::Router;
+use email_worker::EmailWorker;
+use shared::{
+    Config, Deps,
+    adapters::{
+        aws::{dynamodb, ses::SesMailer, sqs},
+        embedded::{
+            mailbox::{Mailbox, RecordingMailer},
+            queue::EmbeddedQueue,
+            table::EmbeddedTable,
+        },
+    },
+    clock::{ShiftedClock, UuidV7},
+    email::EMAIL_QUEUE,
+    mail::Mailer,
+    queue::Queue,
+    secrets::{SecretKey, Secrets},
+    table::Table,
+};
+
+pub use pump::Worker;
+
+/// The SAM template: the runner creates its table and queues from it.
+pub const TEMPLATE: &str = include_str!("../../../template.yaml");
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where embedded state, the mailbox and the dev signing key live.
+    pub data_dir: PathBuf,
+    /// The base URL links in emails point to.
+    pub app_url: String,
+    pub backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// SQLite files in the data directory.
+    Embedded,
+    /// DynamoDB, SQS and SES at `AWS_ENDPOINT_URL` (or real AWS), with the
+    /// table and queues created when missing.
+    Aws {
+        table_name: String,
+        queue_prefix: String,
+        mail_from: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    #[error("template.yaml: {0}")]
+    Template(#[from] shared::template::TemplateError),
+    #[error("table: {0}")]
+    Table(#[from] shared::table::TableError),
+    #[error("queues: {0}")]
+    Queue(#[from] shared::queue::QueueError),
+    #[error("mailbox: {0}")]
+    Mailbox(String),
+    #[error("secrets: {0}")]
+    Secrets(#[from] shared::secrets::SecretsError),
+    #[error("email sender identity: {0}")]
+    Sender(String),
+}
+
+/// The running platform: its ports, its workers and the developer mailbox.
+pub struct Platform {
+    pub deps: Deps,
+    /// The clock every function sees; tests and developers move it.
+    pub clock: Arc<ShiftedClock>,
+    pub mailbox: Arc<Mailbox>,
+    workers: Vec<Worker>,
+}
+
+impl Platform {
+    pub async fn start(options: Options) -> Result<Platform, StartError> {
+        let dir = &options.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
+        let clock = Arc::new(ShiftedClock::default());
+        let mailbox = Arc::new(
+            Mailbox::open(&dir.join("mailbox.sqlite3"))
+                .map_err(|e| StartError::Mailbox(e.to_string()))?,
+        );
+        let queues = shared::template::queues(TEMPLATE)?;
+        shared::template::check_table(TEMPLATE)?;
+
+        let (table, queue, mailer): (Arc<dyn Table>, Arc<dyn Queue>, Arc<dyn Mailer>) =
+            match &options.backend {
+                Backend::Embedded => (
+                    Arc::new(EmbeddedTable::open(
+                        &dir.join("table.sqlite3"),
+                        clock.clone(),
+                    )?),
+                    Arc::new(EmbeddedQueue::open(
+                        &dir.join("queues.sqlite3"),
+                        queues,
+                        clock.clone(),
+                    )?),
+                    mailbox.clone(),
+                ),
+                Backend::Aws {
+                    table_name,
+                    queue_prefix,
+                    mail_from,
+                } => {
+                    let sdk =
+                        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                    let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
+                    dynamodb::create_table_if_missing(&dynamodb_client, table_name).await?;
+                    let sqs_client = aws_sdk_sqs::Client::new(&sdk);
+                    let urls =
+                        sqs::create_queues_if_missing(&sqs_client, queue_prefix, &queues).await?;
+                    let ses_client = aws_sdk_sesv2::Client::new(&sdk);
+                    ensure_sender_identity(&ses_client, mail_from).await?;
+                    let ses = Arc::new(SesMailer::new(ses_client, mail_from.clone()));
+                    (
+                        Arc::new(dynamodb::DynamoDbTable::new(
+                            dynamodb_client,
+                            table_name.clone(),
+                            clock.clone(),
+                        )),
+                        Arc::new(sqs::SqsQueue::new(sqs_client, urls)),
+                        Arc::new(RecordingMailer::new(ses, mailbox.clone())),
+                    )
+                }
+            };
+
+        let deps = Deps {
+            table,
+            queue,
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7),
+            secrets: Arc::new(Secrets {
+                token_signing_key: signing_key(dir)?,
+            }),
+            config: Arc::new(Config {
+                app_url: options.app_url.trim_end_matches('/').to_string(),
+            }),
+        };
+        let email_worker = EmailWorker::new(mailer);
+        let workers = vec![Worker::new(EMAIL_QUEUE, move |event| {
+            let worker = email_worker.clone();
+            async move { worker.handle(event).await }
+        })];
+        Ok(Platform {
+            deps,
+            clock,
+            mailbox,
+            workers,
+        })
+    }
+
+    /// Every HTTP function's routes at their API Gateway paths, plus `/_dev`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(auth_api::router(self.deps.clone()))
+            .merge(dev::router(
+                self.mailbox.clone(),
+                self.deps.config.app_url.clone(),
+            ))
+            .fallback(shared::http::no_route)
+    }
+
+    /// Hands each queue's visible messages (a batch at a time) to its worker
+    /// until every queue is empty for now; returns how many were handled.
+    pub async fn drain_queues(&self) -> Result<usize, shared::queue::QueueError> {
+        let mut handled = 0;
+        for worker in &self.workers {
+            loop {
+                let batch = worker.pump_once(&*self.deps.queue).await?;
+                if batch == 0 {
+                    break;
+                }
+                handled += batch;
+            }
+        }
+        Ok(handled)
+    }
+
+    /// Pumps the queues in the background for as long as the process runs.
+    pub fn spawn_pumps(self: &Arc<Self>) {
+        for index in 0..self.workers.len() {
+            let platform = self.clone();
+            tokio::spawn(async move { platform.workers[index].run(&*platform.deps.queue).await });
+        }
+    }
+}
+
+/// The local signing key: `TOKEN_SIGNING_KEY` if set, else one made on first
+/// start and kept in the data directory, so sessions survive restarts.
+fn signing_key(dir: &std::path::Path) -> Result<SecretKey, StartError> {
+    if std::env::var_os("TOKEN_SIGNING_KEY").is_some() {
+        return Ok(Secrets::from_env()?.token_signing_key);
+    }
+    let path = dir.join("token-signing.key");
+    let io = |e| StartError::DataDir(path.clone(), e);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(SecretKey::new(bytes)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::random();
+            std::fs::write(&path, key.expose()).map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// SES sends only from a known identity: create the sender's when missing (on
+/// a moto server at once; on real AWS this starts its verification).
+async fn ensure_sender_identity(
+    ses: &aws_sdk_sesv2::Client,
+    sender: &str,
+) -> Result<(), StartError> {
+    if ses
+        .get_email_identity()
+        .email_identity(sender)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    ses.create_email_identity()
+        .email_identity(sender)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| StartError::Sender(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string()))
+}

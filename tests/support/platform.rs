@@ -1,0 +1,129 @@
+//! The whole platform as `cargo dev` builds it, on either backend, driven
+//! through its router as a client would over HTTP.
+
+use std::sync::Arc;
+
+use axum::{Router, body::Body, http::Request};
+use http_body_util::BodyExt;
+use local::{Backend, Options, Platform};
+use serde_json::Value;
+use shared::adapters::embedded::mailbox::MailboxEntry;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub struct TestPlatform {
+    pub platform: Arc<Platform>,
+    router: Router,
+    pub dir: Arc<TempDir>,
+}
+
+/// One response: status, headers and the JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `code` of a problem-details body, checking it is one.
+    pub fn problem_code(&self) -> &str {
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{self:?}");
+        assert_eq!(self.body["status"], self.status, "{self:?}");
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{self:?}");
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestPlatform {
+    /// On embedded state in a fresh directory.
+    pub async fn embedded() -> Self {
+        Self::in_dir(Arc::new(tempfile::tempdir().expect("temp dir")), Backend::Embedded).await
+    }
+
+    /// On the AWS-API endpoint, with a table and queues of its own.
+    pub async fn aws() -> Self {
+        crate::aws::endpoint();
+        let backend = Backend::Aws {
+            table_name: crate::aws::unique_name("table"),
+            queue_prefix: crate::aws::unique_name("q"),
+            mail_from: "no-reply@platform.test".into(),
+        };
+        Self::in_dir(Arc::new(tempfile::tempdir().expect("temp dir")), backend).await
+    }
+
+    /// A platform on `dir`: a second one on the same directory is a restart.
+    pub async fn in_dir(dir: Arc<TempDir>, backend: Backend) -> Self {
+        let options = Options {
+            data_dir: dir.path().to_path_buf(),
+            app_url: "http://127.0.0.1:3000/_dev/app".into(),
+            backend,
+        };
+        let platform = Arc::new(Platform::start(options).await.expect("the platform starts"));
+        let router = platform.router();
+        TestPlatform { platform, router, dir }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(json) => request.header("content-type", "application/json").body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.send(request.expect("a valid request")).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call("POST", path, Some(body), &[]).await
+    }
+
+    /// A request as a signed-in user.
+    pub async fn authed(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+        let bearer = format!("Bearer {token}");
+        self.call(method, path, body, &[("authorization", &bearer)]).await
+    }
+
+    /// Runs the queue workers until the queues are empty, then lists the
+    /// mailbox, newest first.
+    pub async fn mail(&self) -> Vec<MailboxEntry> {
+        self.platform.drain_queues().await.expect("the queues drain");
+        self.platform.mailbox.list(1000).expect("the mailbox lists")
+    }
+
+    /// The newest email of `kind` to `to`.
+    pub async fn last_mail(&self, to: &str, kind: &str) -> MailboxEntry {
+        self.mail()
+            .await
+            .into_iter()
+            .find(|m| m.to == to && m.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} email to {to}"))
+    }
+}
+
+/// The value of query parameter `name` in `url`.
+pub fn query_param(url: &str, name: &str) -> String {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+}
