@@ -1,0 +1,52 @@
+//! Every sample event in `events/` goes through the handler of its function, as
+//! `cargo lambda invoke --data-file` or `sam local invoke -e` would send it.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::SqsEvent;
+use email_worker::EmailWorker;
+use platform_tests::platform::TestPlatform;
+use shared::adapters::embedded::mailbox::Mailbox;
+
+fn event(name: &str) -> String {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn every_sample_event_has_a_handler_case() {
+    let dir = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // A new sample event needs a test below that feeds it to its handler.
+    assert_eq!(names, ["auth-api.json", "email-worker.json"]);
+}
+
+#[tokio::test]
+async fn auth_api_event_signs_a_user_up() {
+    let p = TestPlatform::embedded().await;
+    let request = lambda_http::request::from_str(&event("auth-api.json")).expect("an API Gateway event");
+    let (parts, body) = request.into_parts();
+    let reply = p.send(axum::http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()))).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    assert!(reply.body["user_id"].is_string());
+    let mail = p.last_mail("ada@example.com", "verify_email").await;
+    assert!(mail.text.contains("Ada Lovelace"));
+}
+
+#[tokio::test]
+async fn email_worker_event_sends_its_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = Arc::new(Mailbox::open(&dir.path().join("mailbox.sqlite3")).unwrap());
+    let worker = EmailWorker::new(mailbox.clone());
+    let sqs: SqsEvent = serde_json::from_str(&event("email-worker.json")).expect("an SQS event");
+    let response = worker.handle(sqs).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let sent = mailbox.list(10).unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].to.as_str(), sent[0].kind.as_str()), ("ada@example.com", "verify_email"));
+    assert_eq!(sent[0].links, ["http://127.0.0.1:3000/verify-email?token=EXAMPLE"]);
+}
