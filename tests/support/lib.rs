@@ -2,3 +2,4 @@
 //! fresh, isolated stores for each test.
 
 pub mod aws;
+pub mod queue;
