@@ -53,6 +53,26 @@ pub enum QueueError {
     Backend(String),
 }
 
+/// Checks a send's delay against SQS's limit; every adapter applies it.
+pub fn check_delay(delay: Duration) -> Result<(), QueueError> {
+    if delay > MAX_DELAY {
+        return Err(QueueError::Invalid(format!(
+            "delay {delay:?} is longer than the {MAX_DELAY:?} SQS allows"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a receive's batch size against SQS's limits; every adapter applies it.
+pub fn check_receive_max(max: u32) -> Result<(), QueueError> {
+    if !(1..=MAX_RECEIVE_BATCH).contains(&max) {
+        return Err(QueueError::Invalid(format!(
+            "a receive takes 1 to {MAX_RECEIVE_BATCH} messages, not {max}"
+        )));
+    }
+    Ok(())
+}
+
 #[async_trait]
 pub trait Queue: Send + Sync {
     /// Sends one message, visible after `delay` (at most `MAX_DELAY`); returns its id.

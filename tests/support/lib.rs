@@ -3,8 +3,8 @@
 
 pub mod aws;
 pub mod platform;
+pub mod queue;
 pub mod table;
-
 
 /// Runs an async test case once per backend, as two tests named after it:
 /// `<case>::embedded` and `<case>::aws`.

@@ -2,4 +2,5 @@
 
 pub mod mailbox;
 pub mod queue;
+pub mod sqlite;
 pub mod table;
