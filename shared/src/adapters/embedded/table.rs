@@ -380,3 +380,41 @@ impl Table for EmbeddedTable {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    /// Expired rows are invisible through the port either way; opening the
+    /// table is what removes them from disk.
+    #[test]
+    fn opening_purges_expired_rows() {
+        let connection = Connection::open_in_memory().expect("open");
+        connection.execute_batch(SCHEMA).expect("schema");
+        let now = SystemClock.now().as_second();
+        for (sk, ttl) in [
+            ("expired", Some(now - 1)),
+            ("live", Some(now + 60)),
+            ("lasting", None),
+        ] {
+            connection
+                .execute(
+                    "INSERT INTO items (pk, sk, ttl, body) VALUES ('p', ?1, ?2, '{}')",
+                    params![sk, ttl],
+                )
+                .expect("insert");
+        }
+        let table = EmbeddedTable::with_schema(connection, Arc::new(SystemClock)).expect("open");
+        let connection = table.connection.lock().expect("lock");
+        let mut statement = connection
+            .prepare("SELECT sk FROM items ORDER BY sk")
+            .expect("select");
+        let left: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(left, ["lasting", "live"]);
+    }
+}
