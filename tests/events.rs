@@ -45,7 +45,7 @@ async fn email_worker_event_sends_its_email() {
     let sqs: SqsEvent = serde_json::from_str(&event("email-worker.json")).expect("an SQS event");
     let response = worker.handle(sqs).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
-    let sent = mailbox.list(10).unwrap();
+    let sent = mailbox.list(10).await.unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0].to.as_str(), sent[0].kind.as_str()), ("ada@example.com", "verify_email"));
     assert_eq!(sent[0].links, ["http://127.0.0.1:3000/verify-email?token=EXAMPLE"]);

@@ -104,7 +104,7 @@ impl TestPlatform {
     /// mailbox, newest first.
     pub async fn mail(&self) -> Vec<MailboxEntry> {
         self.platform.drain_queues().await.expect("the queues drain");
-        self.platform.mailbox.list(1000).expect("the mailbox lists")
+        self.platform.mailbox.list(1000).await.expect("the mailbox lists")
     }
 
     /// The newest email of `kind` to `to`.

@@ -341,6 +341,7 @@ async fn sessions_are_listed_paged_and_revocable(p: TestPlatform) {
 }
 
 async fn bad_input_gets_a_problem_never_a_500(p: TestPlatform) {
+    let p = &p;
     let raw = |body: &'static str, content_type: &'static str| async move {
         let request = axum::http::Request::post("/v1/auth/signup")
             .header("content-type", content_type)

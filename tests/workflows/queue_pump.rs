@@ -22,7 +22,7 @@ async fn a_poisoned_email_job_is_retried_then_dead_lettered_and_others_still_go_
 
     // Both in one batch: the good one is sent, the bad one stays on the queue.
     assert_eq!(p.platform.drain_queues().await.unwrap(), 2);
-    assert_eq!(p.platform.mailbox.list(10).unwrap().len(), 1);
+    assert_eq!(p.platform.mailbox.list(10).await.unwrap().len(), 1);
     // Invisible until its visibility timeout passes.
     assert_eq!(p.platform.drain_queues().await.unwrap(), 0);
 
@@ -37,5 +37,5 @@ async fn a_poisoned_email_job_is_retried_then_dead_lettered_and_others_still_go_
     let dead = queue.receive(&redrive.dead_letter_queue, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body, "this is not an email job");
-    assert_eq!(p.platform.mailbox.list(10).unwrap().len(), 1, "nothing was sent twice");
+    assert_eq!(p.platform.mailbox.list(10).await.unwrap().len(), 1, "nothing was sent twice");
 }

@@ -14,7 +14,7 @@ use axum::{
 use shared::{adapters::embedded::mailbox::Mailbox, http::Problem};
 
 /// How many emails the mailbox pages show.
-const MAILBOX_PAGE: usize = 200;
+const MAILBOX_PAGE: u32 = 200;
 
 pub fn router(mailbox: Arc<Mailbox>, app_url: String) -> Router {
     let mut router = Router::new()
@@ -37,7 +37,7 @@ pub fn router(mailbox: Arc<Mailbox>, app_url: String) -> Router {
 }
 
 async fn mail_json(State(mailbox): State<Arc<Mailbox>>) -> Response {
-    match mailbox.list(MAILBOX_PAGE) {
+    match mailbox.list(MAILBOX_PAGE).await {
         Ok(entries) => Json(entries).into_response(),
         Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "mailbox", e.to_string())
             .into_response(),
@@ -45,7 +45,7 @@ async fn mail_json(State(mailbox): State<Arc<Mailbox>>) -> Response {
 }
 
 async fn mail_page(State(mailbox): State<Arc<Mailbox>>) -> Response {
-    let entries = match mailbox.list(MAILBOX_PAGE) {
+    let entries = match mailbox.list(MAILBOX_PAGE).await {
         Ok(entries) => entries,
         Err(e) => {
             return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "mailbox", e.to_string())

@@ -134,7 +134,7 @@ impl Platform {
                             clock.clone(),
                         )),
                         Arc::new(sqs::SqsQueue::new(sqs_client, urls)),
-                        Arc::new(RecordingMailer::new(ses, mailbox.clone())),
+                        Arc::new(RecordingMailer { inner: ses, mailbox: mailbox.clone() }),
                     )
                 }
             };

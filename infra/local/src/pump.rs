@@ -39,9 +39,8 @@ impl Worker {
         if messages.is_empty() {
             return Ok(0);
         }
-        let event = SqsEvent {
-            records: messages.iter().map(|m| sqs_record(self.queue, m)).collect(),
-        };
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(|m| sqs_record(self.queue, m)).collect();
         let response = (self.handler)(event).await;
         let failed: HashSet<&str> = response
             .batch_item_failures
