@@ -28,9 +28,15 @@ async fn every_sample_event_has_a_handler_case() {
 #[tokio::test]
 async fn auth_api_event_signs_a_user_up() {
     let p = TestPlatform::embedded().await;
-    let request = lambda_http::request::from_str(&event("auth-api.json")).expect("an API Gateway event");
+    let request =
+        lambda_http::request::from_str(&event("auth-api.json")).expect("an API Gateway event");
     let (parts, body) = request.into_parts();
-    let reply = p.send(axum::http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()))).await;
+    let reply = p
+        .send(axum::http::Request::from_parts(
+            parts,
+            axum::body::Body::from(body.to_vec()),
+        ))
+        .await;
     assert_eq!(reply.status, 201, "{reply:?}");
     assert!(reply.body["user_id"].is_string());
     let mail = p.last_mail("ada@example.com", "verify_email").await;
@@ -47,6 +53,12 @@ async fn email_worker_event_sends_its_email() {
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let sent = mailbox.list(10).await.unwrap();
     assert_eq!(sent.len(), 1);
-    assert_eq!((sent[0].to.as_str(), sent[0].kind.as_str()), ("ada@example.com", "verify_email"));
-    assert_eq!(sent[0].links, ["http://127.0.0.1:3000/verify-email?token=EXAMPLE"]);
+    assert_eq!(
+        (sent[0].to.as_str(), sent[0].kind.as_str()),
+        ("ada@example.com", "verify_email")
+    );
+    assert_eq!(
+        sent[0].links,
+        ["http://127.0.0.1:3000/verify-email?token=EXAMPLE"]
+    );
 }

@@ -32,12 +32,18 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
     let paths: BTreeSet<&String> = documented.iter().map(|(_, path)| path).collect();
     for path in paths {
         let concrete = path.replace("{session_id}", "0190f2c1-7a80-7000-8000-000000000001");
-        assert!(!concrete.contains('{'), "fill the parameter of {path} in this test");
+        assert!(
+            !concrete.contains('{'),
+            "fill the parameter of {path} in this test"
+        );
         for method in METHODS.map(str::to_uppercase) {
             let reply = p.call(&method, &concrete, None, &[]).await;
             let routed = reply.status != 405 && reply.body["code"] != "no_route";
             let is_documented = documented.contains(&(method.clone(), path.clone()));
-            assert_eq!(routed, is_documented, "{method} {path}: routed {routed}, documented {is_documented} ({reply:?})");
+            assert_eq!(
+                routed, is_documented,
+                "{method} {path}: routed {routed}, documented {is_documented} ({reply:?})"
+            );
         }
     }
 }
@@ -47,10 +53,15 @@ fn the_template_routes_exactly_the_documented_operations() {
     let template = repo_file("template.yaml");
     let mut routed = BTreeSet::new();
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
-        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
         for (_, event) in events.iter().filter(|(_, e)| e["Type"] == "HttpApi") {
             let props = &event["Properties"];
-            routed.insert((props["Method"].as_str().unwrap().to_uppercase(), props["Path"].as_str().unwrap().to_string()));
+            routed.insert((
+                props["Method"].as_str().unwrap().to_uppercase(),
+                props["Path"].as_str().unwrap().to_string(),
+            ));
         }
     }
     assert_eq!(routed, documented());

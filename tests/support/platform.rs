@@ -32,9 +32,16 @@ impl Reply {
 
     /// The `code` of a problem-details body, checking it is one.
     pub fn problem_code(&self) -> &str {
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{self:?}");
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
         assert_eq!(self.body["status"], self.status, "{self:?}");
-        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{self:?}");
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{self:?}"
+        );
         self.body["code"].as_str().unwrap_or_default()
     }
 }
@@ -42,7 +49,11 @@ impl Reply {
 impl TestPlatform {
     /// On embedded state in a fresh directory.
     pub async fn embedded() -> Self {
-        Self::in_dir(Arc::new(tempfile::tempdir().expect("temp dir")), Backend::Embedded).await
+        Self::in_dir(
+            Arc::new(tempfile::tempdir().expect("temp dir")),
+            Backend::Embedded,
+        )
+        .await
     }
 
     /// On the AWS-API endpoint, with a table and queues of its own.
@@ -65,29 +76,59 @@ impl TestPlatform {
         };
         let platform = Arc::new(Platform::start(options).await.expect("the platform starts"));
         let router = platform.router();
-        TestPlatform { platform, router, dir }
+        TestPlatform {
+            platform,
+            router,
+            dir,
+        }
     }
 
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         let request = match body {
-            Some(json) => request.header("content-type", "application/json").body(Body::from(json.to_string())),
+            Some(json) => request
+                .header("content-type", "application/json")
+                .body(Body::from(json.to_string())),
             None => request.body(Body::empty()),
         };
         self.send(request.expect("a valid request")).await
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Reply { status, headers, body }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
@@ -95,16 +136,30 @@ impl TestPlatform {
     }
 
     /// A request as a signed-in user.
-    pub async fn authed(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+    pub async fn authed(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let bearer = format!("Bearer {token}");
-        self.call(method, path, body, &[("authorization", &bearer)]).await
+        self.call(method, path, body, &[("authorization", &bearer)])
+            .await
     }
 
     /// Runs the queue workers until the queues are empty, then lists the
     /// mailbox, newest first.
     pub async fn mail(&self) -> Vec<MailboxEntry> {
-        self.platform.drain_queues().await.expect("the queues drain");
-        self.platform.mailbox.list(1000).await.expect("the mailbox lists")
+        self.platform
+            .drain_queues()
+            .await
+            .expect("the queues drain");
+        self.platform
+            .mailbox
+            .list(1000)
+            .await
+            .expect("the mailbox lists")
     }
 
     /// The newest email of `kind` to `to`.

@@ -134,7 +134,10 @@ impl Platform {
                             clock.clone(),
                         )),
                         Arc::new(sqs::SqsQueue::new(sqs_client, urls)),
-                        Arc::new(RecordingMailer { inner: ses, mailbox: mailbox.clone() }),
+                        Arc::new(RecordingMailer {
+                            inner: ses,
+                            mailbox: mailbox.clone(),
+                        }),
                     )
                 }
             };

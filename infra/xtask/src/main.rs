@@ -8,7 +8,7 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
@@ -27,6 +27,12 @@ const MOTO_START_TIMEOUT: Duration = Duration::from_secs(60);
 const MOTO_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How long one probe waits for moto's answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// cfn-lint through the interpreter pip installed it for, so a fresh install
+/// works even when pip's script directory is not on PATH.
+const CFN_LINT: [&str; 2] = [
+    "-c",
+    "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
+];
 /// Lines of moto's log shown when it does not start.
 const LOG_TAIL_LINES: usize = 30;
 
@@ -145,6 +151,14 @@ fn print_summary(outcomes: &[StepOutcome]) -> ExitCode {
             }
         }
     }
+    if let Some(Ok(counts)) = outcomes
+        .iter()
+        .find(|o| o.name == "cargo test")
+        .map(|o| &o.result)
+    {
+        // The plain closing line CI reads.
+        println!("tests: {counts}");
+    }
     if failed {
         ExitCode::FAILURE
     } else {
@@ -183,7 +197,7 @@ fn ensure_tools() -> Result<(), StepError> {
     if !succeeds(Command::new("python3").args(["-c", "import moto.server"])) {
         run(Command::new("python3").args(["-m", "pip", "install", "moto[server]"]))?;
     }
-    if !succeeds(Command::new("cfn-lint").arg("--version")) {
+    if !succeeds(Command::new("python3").args(CFN_LINT).arg("--version")) {
         run(Command::new("python3").args(["-m", "pip", "install", "cfn-lint"]))?;
     }
     Ok(())
@@ -349,8 +363,56 @@ fn run_cargo_test(
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    run(&mut command).map(|()| "passed".to_owned())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::piped());
+    let shown = show(&command);
+    let mut child = command.spawn().map_err(|error| StepError::Spawn {
+        command: shown.clone(),
+        error,
+    })?;
+    // Passed through line by line, and tallied for the closing line.
+    let mut tally = Tally::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            tally.read(&line);
+        }
+    }
+    let status = child.wait().map_err(|error| StepError::Io {
+        context: format!("waiting for `{shown}`"),
+        error,
+    })?;
+    let counts = format!("{} passed, {} failed", tally.passed, tally.failed);
+    if status.success() {
+        Ok(counts)
+    } else {
+        Err(StepError::Failed {
+            command: format!("{shown} ({counts})"),
+            status,
+        })
+    }
+}
+
+/// Test counts summed over every `test result:` line cargo test prints.
+#[derive(Default, Debug, PartialEq, Eq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn read(&mut self, line: &str) {
+        let Some(result) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in result.split(['.', ';']) {
+            match part.trim().split_once(' ') {
+                Some((n, "passed")) => self.passed += n.parse().unwrap_or(0),
+                Some((n, "failed")) => self.failed += n.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Whether cargo's own arguments (before `--`) pick packages, which
@@ -366,15 +428,35 @@ fn lint_template(root: &Path) -> Result<String, StepError> {
     if !template.is_file() {
         return Err(StepError::MissingTemplate(template));
     }
-    run(Command::new("cfn-lint")
+    run(Command::new("python3")
         .current_dir(root)
+        .args(CFN_LINT)
         .arg("template.yaml"))
     .map(|()| "template.yaml is clean".to_owned())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::selects_packages;
+    use super::{Tally, selects_packages};
+
+    #[test]
+    fn tally_sums_every_test_result_line() {
+        let mut tally = Tally::default();
+        for line in [
+            "test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 8.67s",
+            "running 3 tests",
+            "test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s",
+        ] {
+            tally.read(line);
+        }
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 16,
+                failed: 1
+            }
+        );
+    }
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|arg| arg.to_string()).collect()
