@@ -53,6 +53,23 @@ fn access(reply: &Reply) -> String {
         .to_string()
 }
 
+/// `GET /v1/me` with the session's access token: 200 while the session lives.
+async fn me_status(p: &TestPlatform, session: &Reply) -> u16 {
+    p.authed("GET", "/v1/me", &access(session), None)
+        .await
+        .status
+}
+
+/// A refresh with the session's refresh token: 200 while it is unspent and its session lives.
+async fn refresh_status(p: &TestPlatform, session: &Reply) -> u16 {
+    p.post(
+        "/v1/auth/refresh",
+        json!({ "refresh_token": refresh_token(session) }),
+    )
+    .await
+    .status
+}
+
 fn refresh_token(reply: &Reply) -> String {
     reply.body["refresh_token"]
         .as_str()
@@ -308,12 +325,7 @@ async fn refresh_rotates_and_reuse_ends_the_session(p: TestPlatform) {
         .call("POST", "/v1/auth/refresh", None, &[("cookie", &cookie)])
         .await;
     assert_eq!(third.status, 200, "{third:?}");
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&third), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(me_status(&p, &third).await, 200);
 
     // The first token again: stolen. The whole session ends, every token of it.
     let replay = p
@@ -338,12 +350,7 @@ async fn refresh_rotates_and_reuse_ends_the_session(p: TestPlatform) {
     // Access tokens last 15 minutes; sessions 90 days, however they are used.
     let fresh = login(&p, "alan@example.com", PASSWORD, "laptop").await;
     p.platform.clock.advance(SignedDuration::from_mins(16));
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&fresh), None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(me_status(&p, &fresh).await, 401);
     let mut token = refresh_token(&fresh);
     for _ in 0..3 {
         p.platform
@@ -452,12 +459,7 @@ async fn lockout_after_three_failures_and_reset_lifts_it(p: TestPlatform) {
         400
     );
 
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&session), None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(me_status(&p, &session).await, 401);
     assert_eq!(
         login(&p, "linus@example.com", PASSWORD, "laptop")
             .await
@@ -497,27 +499,9 @@ async fn password_change_and_logout_end_sessions(p: TestPlatform) {
         .await;
     assert_eq!(changed.status, 204, "{changed:?}");
     // Every other session ended at once; this one goes on.
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&other), None)
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        p.post(
-            "/v1/auth/refresh",
-            json!({ "refresh_token": refresh_token(&other) })
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&laptop), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(me_status(&p, &other).await, 401);
+    assert_eq!(refresh_status(&p, &other).await, 401);
+    assert_eq!(me_status(&p, &laptop).await, 200);
     assert_eq!(
         login(&p, "barbara@example.com", "new secret phrase", "laptop")
             .await
@@ -530,21 +514,8 @@ async fn password_change_and_logout_end_sessions(p: TestPlatform) {
         .await;
     assert_eq!(logout.status, 204);
     assert!(logout.header("set-cookie").unwrap().contains("Max-Age=0"));
-    assert_eq!(
-        p.authed("GET", "/v1/me", &access(&laptop), None)
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        p.post(
-            "/v1/auth/refresh",
-            json!({ "refresh_token": refresh_token(&laptop) })
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(me_status(&p, &laptop).await, 401);
+    assert_eq!(refresh_status(&p, &laptop).await, 401);
 }
 
 async fn sessions_are_listed_paged_and_revocable(p: TestPlatform) {

@@ -202,21 +202,8 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
 /// Spends an email verification token and marks the email confirmed.
 pub async fn verify_email(deps: &Deps, token: &str) -> Result<()> {
     let key = keys::email_verification(&token_hash(token));
-    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
-        .await?
-        .ok_or(Error::InvalidToken)?;
-    let writes = vec![
-        Write::Delete {
-            key,
-            condition: Some(Condition::Exists),
-        },
-        Write::Update {
-            key: keys::user(&record.user_id),
-            update: Update::new().set("email_verified", true),
-            condition: Some(Condition::Exists),
-        },
-    ];
-    spend_token(deps, writes).await
+    spend_token(deps, key, Update::new().set("email_verified", true)).await?;
+    Ok(())
 }
 
 /// Sends a new confirmation link if the account exists and is unconfirmed.
@@ -657,29 +644,14 @@ pub async fn forgot_password(deps: &Deps, email: &str) -> Result<()> {
 pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
     let password =
         Password::parse("new_password", new_password).map_err(|e| Error::Validation(vec![e]))?;
-    let key = keys::password_reset(&token_hash(token));
-    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
-        .await?
-        .ok_or(Error::InvalidToken)?;
-    let hash = hash_password(password.into_inner()).await?;
-    let writes = vec![
-        Write::Delete {
-            key,
-            condition: Some(Condition::Exists),
-        },
-        Write::Update {
-            key: keys::user(&record.user_id),
-            update: Update::new()
-                .set("password_hash", hash)
-                .set("email_verified", true)
-                .set("failed_logins", 0)
-                .set("lockouts", 0)
-                .remove("locked_until"),
-            condition: Some(Condition::Exists),
-        },
-    ];
-    spend_token(deps, writes).await?;
-    store::end_sessions(&*deps.table, &record.user_id, None).await?;
+    let update = Update::new()
+        .set("password_hash", hash_password(password.into_inner()).await?)
+        .set("email_verified", true)
+        .set("failed_logins", 0)
+        .set("lockouts", 0)
+        .remove("locked_until");
+    let user_id = spend_token(deps, keys::password_reset(&token_hash(token)), update).await?;
+    store::end_sessions(&*deps.table, &user_id, None).await?;
     Ok(())
 }
 
@@ -781,11 +753,26 @@ fn one_time_token(
     Ok((token, write))
 }
 
-/// Runs the transaction spending a token (its delete comes first).
-async fn spend_token(deps: &Deps, writes: Vec<Write>) -> Result<()> {
+/// Spends the single-use token stored under `key` and applies `update` to its
+/// user, in one transaction; returns the user's id.
+async fn spend_token(deps: &Deps, key: crate::table::Key, update: Update) -> Result<String> {
+    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let writes = vec![
+        Write::Delete {
+            key,
+            condition: Some(Condition::Exists),
+        },
+        Write::Update {
+            key: keys::user(&record.user_id),
+            update,
+            condition: Some(Condition::Exists),
+        },
+    ];
     match deps.table.transact(writes).await {
         Err(TableError::TransactionConditionFailed { .. }) => Err(Error::InvalidToken),
-        other => other.map_err(Into::into),
+        other => other.map(|()| record.user_id).map_err(Into::into),
     }
 }
 
