@@ -127,6 +127,12 @@ impl PersonName {
     }
 }
 
+/// Whether `raw` has the shape of an id we issue (`Ids`: UUIDs), so that a
+/// client's id never builds an oversized or odd key; anything else is unknown.
+pub fn is_id(raw: &str) -> bool {
+    (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +166,14 @@ mod tests {
         assert!(Password::parse("password", "12345678").is_ok());
         assert!(Password::parse("password", &"é".repeat(128)).is_ok());
         assert!(Password::parse("password", &"é".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn ids_are_short_and_plain() {
+        assert!(is_id("0190f2c1-7a80-7000-8000-000000000001"));
+        assert!(!is_id(""));
+        assert!(!is_id(&"a".repeat(65)));
+        assert!(!is_id("USER#1"));
     }
 
     #[test]

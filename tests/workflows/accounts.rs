@@ -728,6 +728,32 @@ async fn bad_input_gets_a_problem_never_a_500(p: TestPlatform) {
         )
         .await;
     assert_eq!(long_device.status, 422);
+    // Ids far longer than any key may be: unknown, not a storage error.
+    let long_id = "x".repeat(2000);
+    let long_challenge = p
+        .post(
+            "/v1/auth/mfa/verify",
+            json!({ "challenge_id": long_id, "code": "123456" }),
+        )
+        .await;
+    assert_eq!(
+        (long_challenge.status, long_challenge.problem_code()),
+        (401, "invalid_challenge")
+    );
+    confirmed_user(p, "ids@example.com").await;
+    let session = login(p, "ids@example.com", PASSWORD, "d").await;
+    let long_session = p
+        .authed(
+            "DELETE",
+            &format!("/v1/me/sessions/{long_id}"),
+            &access(&session),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (long_session.status, long_session.problem_code()),
+        (404, "not_found")
+    );
     let bad_mfa = p
         .post(
             "/v1/auth/mfa/verify",

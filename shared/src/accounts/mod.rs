@@ -31,7 +31,7 @@ use crate::{
     queue::enqueue,
     records::from_item,
     table::{Condition, TableError, Update, Write},
-    types::{Email, Password, PersonName},
+    types::{Email, Password, PersonName, is_id},
 };
 
 /// How long an access token works.
@@ -365,6 +365,9 @@ async fn record_failed_login(deps: &Deps, user: &UserRecord, now: Timestamp) -> 
 
 /// Completes a login with the emailed code.
 pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<Tokens> {
+    if !is_id(challenge_id) {
+        return Err(Error::InvalidChallenge);
+    }
     let key = keys::mfa_challenge(challenge_id);
     let challenge: ChallengeRecord = store::get(&*deps.table, &key)
         .await?
@@ -715,6 +718,9 @@ pub async fn list_sessions(
 }
 
 pub async fn revoke_session(deps: &Deps, caller: &Caller, session_id: &str) -> Result<()> {
+    if !is_id(session_id) {
+        return Err(Error::NotFound("session"));
+    }
     match deps
         .table
         .delete(
