@@ -49,3 +49,92 @@ pub fn password_reset(token_hash: &str) -> Key {
 pub fn mfa_challenge(challenge_id: &str) -> Key {
     Key::new(format!("MFA#{challenge_id}"), "MFA")
 }
+
+/// An organization's profile.
+pub fn organization(org_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), "PROFILE")
+}
+
+/// A user's membership (and role) in an organization.
+pub fn membership(org_id: &str, user_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("MEMBER#{user_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's members.
+pub fn members_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "MEMBER#".to_string())
+}
+
+/// A user's place on the list of platform staff (moderators and admins).
+pub fn platform_staff(user_id: &str) -> Key {
+    Key::new("PLATFORM#STAFF", format!("USER#{user_id}"))
+}
+
+/// The partition and sort-key prefix listing platform staff.
+pub fn platform_staff_list() -> (String, String) {
+    ("PLATFORM#STAFF".to_string(), "USER#".to_string())
+}
+
+/// A user's notification settings.
+pub fn notification_settings(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "NOTIFICATION_SETTINGS")
+}
+
+/// One entry of a user's in-app inbox (ids sort by time).
+pub fn inbox_entry(user_id: &str, notification_id: &str) -> Key {
+    Key::new(
+        format!("USER#{user_id}"),
+        format!("INBOX#{notification_id}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a user's inbox.
+pub fn inbox_of(user_id: &str) -> (String, String) {
+    (format!("USER#{user_id}"), "INBOX#".to_string())
+}
+
+/// A user's inbox counters (unread count).
+pub fn inbox_state(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "INBOX_STATE")
+}
+
+/// The log of one email, by its job id.
+pub fn email_log(email_id: &str) -> Key {
+    Key::new(format!("EMAIL_LOG#{email_id}"), "LOG")
+}
+
+/// GSI1 partition of an organization's email log.
+pub fn org_email_logs(org_id: &str) -> String {
+    format!("ORG#{org_id}#EMAIL_LOGS")
+}
+
+/// GSI2 partition of the platform-wide email log.
+pub const ALL_EMAIL_LOGS: &str = "EMAIL_LOGS";
+
+/// Sort key of an email log entry in both logs: time first, so newest first is backward.
+pub fn email_log_order(created_at_secs: i64, email_id: &str) -> String {
+    format!("{created_at_secs:012}#{email_id}")
+}
+
+/// The email log id of a provider message id (angle brackets removed).
+pub fn email_message(message_id: &str) -> Key {
+    Key::new(format!("EMAIL_MESSAGE#{message_id}"), "MESSAGE")
+}
+
+/// A provider event already applied (`provider` names whose ids they are).
+pub fn email_event(provider: &str, event_id: &str) -> Key {
+    Key::new(format!("EMAIL_EVENT#{provider}#{event_id}"), "EVENT")
+}
+
+/// A suppressed address.
+pub fn suppression(email: &str) -> Key {
+    Key::new(format!("SUPPRESSION#{email}"), "SUPPRESSION")
+}
+
+/// GSI1 partition listing suppressed addresses.
+pub const SUPPRESSIONS: &str = "SUPPRESSIONS";
+
+/// A Mailgun webhook token already seen (replay protection).
+pub fn webhook_token(provider: &str, token: &str) -> Key {
+    Key::new(format!("WEBHOOK_TOKEN#{provider}#{token}"), "TOKEN")
+}

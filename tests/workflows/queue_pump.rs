@@ -27,7 +27,9 @@ async fn a_poisoned_email_job_is_retried_then_dead_lettered_and_others_still_go_
         )
         .await
         .unwrap();
-    let good = json!({ "id": "job-1", "to": "ada@example.com", "template": "mfa_code", "name": "Ada", "code": "123456" });
+    let good = json!({
+        "id": "job-1", "to": "ada@example.com", "type": "mfa_code", "recipient_name": "Ada", "data": { "code": "123456" }
+    });
     queue
         .send(EMAIL_QUEUE, &good.to_string(), std::time::Duration::ZERO)
         .await

@@ -353,7 +353,8 @@ fn run_cargo_test(
     args: &[String],
 ) -> Result<String, StepError> {
     let mut command = Command::new(cargo);
-    command.current_dir(root).arg("test");
+    // Every test binary runs, so one failure does not hide the others.
+    command.current_dir(root).args(["test", "--no-fail-fast"]);
     if !selects_packages(args) {
         command.arg("--workspace");
     }

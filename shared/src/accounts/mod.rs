@@ -11,7 +11,7 @@ mod store;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use self::crypto::{AccessClaims, sign_access_token, verify_access_token};
 use self::{
@@ -25,9 +25,10 @@ use self::{
 };
 use crate::{
     Deps,
-    email::{EMAIL_QUEUE, EmailJob, Message},
+    email::{EMAIL_QUEUE, EmailJob},
     error::{Error, Result},
     keys,
+    notifications::NotificationType,
     queue::enqueue,
     records::from_item,
     table::{Condition, TableError, Update, Write},
@@ -193,7 +194,14 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
         other => other?,
     }
     // The account exists now; if the queue is down the user can ask for the link again.
-    if let Err(e) = send_email(deps, &user, verification_message(deps, &user, &token)).await {
+    if let Err(e) = send_email(
+        deps,
+        &user,
+        NotificationType::VerifyEmail,
+        verification_link(deps, &token),
+    )
+    .await
+    {
         tracing::error!(user_id = %user.id, error = %e, "could not enqueue the verification email");
     }
     Ok(user.id)
@@ -223,7 +231,13 @@ pub async fn resend_verification(deps: &Deps, email: &str) -> Result<()> {
         now(deps),
     )?;
     deps.table.transact(vec![write]).await?;
-    send_email(deps, &user, verification_message(deps, &user, &token)).await
+    send_email(
+        deps,
+        &user,
+        NotificationType::VerifyEmail,
+        verification_link(deps, &token),
+    )
+    .await
 }
 
 /// Checks a password login. Unknown emails and wrong passwords fail alike.
@@ -309,10 +323,8 @@ pub async fn login(
     send_email(
         deps,
         &user,
-        Message::MfaCode {
-            name: user.name.as_str().into(),
-            code,
-        },
+        NotificationType::MfaCode,
+        json!({ "code": code }),
     )
     .await?;
     Ok(LoginOutcome::MfaRequired { challenge_id })
@@ -634,10 +646,8 @@ pub async fn forgot_password(deps: &Deps, email: &str) -> Result<()> {
     send_email(
         deps,
         &user,
-        Message::PasswordReset {
-            name: user.name.as_str().into(),
-            link,
-        },
+        NotificationType::PasswordReset,
+        json!({ "link": link }),
     )
     .await
 }
@@ -782,20 +792,26 @@ async fn spend_token(deps: &Deps, key: crate::table::Key, update: Update) -> Res
     }
 }
 
-fn verification_message(deps: &Deps, user: &UserRecord, token: &str) -> Message {
-    let link = format!("{}/verify-email?token={token}", deps.config.app_url);
-    Message::VerifyEmail {
-        name: user.name.as_str().into(),
-        link,
-    }
+/// The data of a verify_email notification carrying `token`.
+fn verification_link(deps: &Deps, token: &str) -> serde_json::Value {
+    json!({ "link": format!("{}/verify-email?token={token}", deps.config.app_url) })
 }
 
 /// Puts an email on the email queue; the email worker sends it.
-async fn send_email(deps: &Deps, user: &UserRecord, message: Message) -> Result<()> {
+async fn send_email(
+    deps: &Deps,
+    user: &UserRecord,
+    kind: NotificationType,
+    data: serde_json::Value,
+) -> Result<()> {
     let job = EmailJob {
         id: deps.ids.new_id(),
         to: user.email.as_str().into(),
-        message,
+        kind,
+        recipient_name: Some(user.name.as_str().into()),
+        org_id: None,
+        org_name: None,
+        data,
     };
     enqueue(&*deps.queue, EMAIL_QUEUE, &job).await?;
     Ok(())

@@ -3,10 +3,11 @@
 
 use std::{fmt::Write, sync::LazyLock};
 
-use minijinja::{AutoEscape, Environment, Output, State, context};
+use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior, context};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::mail::Email;
+use crate::{mail::Email, notifications::NotificationType};
 
 /// The queue email jobs go through.
 pub const EMAIL_QUEUE: &str = "email";
@@ -14,41 +15,23 @@ pub const EMAIL_QUEUE: &str = "email";
 /// The product name emails are signed with.
 pub const PRODUCT_NAME: &str = "Local Business Platform";
 
-/// One email to send. `id` is unique per job, for logs and de-duplication.
+/// One email to send: a delivery of a notification to one address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailJob {
+    /// Unique per delivery: the email log's id and the idempotency key, so a
+    /// redelivered job never sends twice.
     pub id: String,
     pub to: String,
-    #[serde(flatten)]
-    pub message: Message,
-}
-
-/// What the email says; `template` in the job's JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "template", rename_all = "snake_case")]
-pub enum Message {
-    VerifyEmail { name: String, link: String },
-    MfaCode { name: String, code: String },
-    PasswordReset { name: String, link: String },
-}
-
-impl Message {
-    /// The template's name, also the email's `kind`.
-    pub fn template(&self) -> &'static str {
-        match self {
-            Message::VerifyEmail { .. } => "verify_email",
-            Message::MfaCode { .. } => "mfa_code",
-            Message::PasswordReset { .. } => "password_reset",
-        }
-    }
-
-    fn subject(&self) -> String {
-        match self {
-            Message::VerifyEmail { .. } => format!("Confirm your email for {PRODUCT_NAME}"),
-            Message::MfaCode { code, .. } => format!("{code} is your {PRODUCT_NAME} sign-in code"),
-            Message::PasswordReset { .. } => format!("Reset your {PRODUCT_NAME} password"),
-        }
-    }
+    /// Which template renders it.
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub recipient_name: Option<String>,
+    /// The organization the email concerns (its email log shows it).
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    /// The template's data (`data.link`, `data.code`, ...).
+    #[serde(default)]
+    pub data: Value,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,46 +44,52 @@ pub struct RenderError {
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_formatter(html_formatter);
+    // A template naming data the job lacks fails, rather than mailing a blank.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Auto-escaping follows the file name: `.html` escapes, `.txt` does not.
-    for (name, source) in [
-        (
-            "layout.html",
-            include_str!("../../templates/email/layout.html"),
-        ),
-        (
-            "layout.txt",
-            include_str!("../../templates/email/layout.txt"),
-        ),
-        (
-            "verify_email.html",
-            include_str!("../../templates/email/verify_email.html"),
-        ),
-        (
-            "verify_email.txt",
-            include_str!("../../templates/email/verify_email.txt"),
-        ),
-        (
-            "mfa_code.html",
-            include_str!("../../templates/email/mfa_code.html"),
-        ),
-        (
-            "mfa_code.txt",
-            include_str!("../../templates/email/mfa_code.txt"),
-        ),
-        (
-            "password_reset.html",
-            include_str!("../../templates/email/password_reset.html"),
-        ),
-        (
-            "password_reset.txt",
-            include_str!("../../templates/email/password_reset.txt"),
-        ),
-    ] {
+    for (name, source) in TEMPLATE_FILES {
         env.add_template(name, source)
             .expect("email templates parse");
     }
     env
 });
+
+/// Every template file: a layout per format, and per notification type a
+/// `.txt` (with the `subject` block) and an `.html`.
+const TEMPLATE_FILES: &[(&str, &str)] = &[
+    (
+        "layout.html",
+        include_str!("../../templates/email/layout.html"),
+    ),
+    (
+        "layout.txt",
+        include_str!("../../templates/email/layout.txt"),
+    ),
+    (
+        "verify_email.html",
+        include_str!("../../templates/email/verify_email.html"),
+    ),
+    (
+        "verify_email.txt",
+        include_str!("../../templates/email/verify_email.txt"),
+    ),
+    (
+        "mfa_code.html",
+        include_str!("../../templates/email/mfa_code.html"),
+    ),
+    (
+        "mfa_code.txt",
+        include_str!("../../templates/email/mfa_code.txt"),
+    ),
+    (
+        "password_reset.html",
+        include_str!("../../templates/email/password_reset.html"),
+    ),
+    (
+        "password_reset.txt",
+        include_str!("../../templates/email/password_reset.txt"),
+    ),
+];
 
 /// Escapes `& < > " '` in HTML templates, and leaves `/` alone (minijinja's
 /// default escapes it too, which mangles every link).
@@ -128,106 +117,98 @@ fn html_formatter(
 
 /// Renders a job into the email to send.
 pub fn render(job: &EmailJob) -> Result<Email, RenderError> {
-    let template = job.message.template();
-    let ctx =
-        context! { product => PRODUCT_NAME, ..minijinja::Value::from_serialize(&job.message) };
-    let render = |ext: &str| {
-        TEMPLATES
-            .get_template(&format!("{template}.{ext}"))
-            .and_then(|t| t.render(&ctx))
-            .map_err(|source| RenderError { template, source })
+    let template = job.kind.name();
+    let ctx = context! {
+        product => PRODUCT_NAME,
+        recipient_name => job.recipient_name,
+        org_name => job.org_name,
+        data => job.data,
     };
+    let error = |source| RenderError { template, source };
+    let text = TEMPLATES
+        .get_template(&format!("{template}.txt"))
+        .map_err(error)?;
+    let html = TEMPLATES
+        .get_template(&format!("{template}.html"))
+        .map_err(error)?;
+    let mut text = text.render_captured(&ctx).map_err(error)?;
+    let subject = text
+        .with_state_mut(|state| state.render_block("subject"))
+        .map_err(error)?;
     Ok(Email {
         to: job.to.clone(),
-        subject: job.message.subject(),
-        text: render("txt")?,
-        html: render("html")?,
+        subject: subject.trim().to_string(),
+        text: text.into_output(),
+        html: html.render(&ctx).map_err(error)?,
         kind: template.to_string(),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    fn job(message: Message) -> EmailJob {
+    fn job(kind: NotificationType, name: &str, data: Value) -> EmailJob {
         EmailJob {
             id: "job-1".into(),
             to: "ada@example.com".into(),
-            message,
+            kind,
+            recipient_name: Some(name.into()),
+            org_id: None,
+            org_name: None,
+            data,
         }
     }
 
     #[test]
-    fn every_template_renders_with_its_data() {
-        let link = "https://app.example.com/verify-email?token=abc&x=1".to_string();
-        let cases = [
-            (
-                Message::VerifyEmail {
-                    name: "Ada".into(),
-                    link: link.clone(),
-                },
-                link.as_str(),
-            ),
-            (
-                Message::MfaCode {
-                    name: "Ada".into(),
-                    code: "042137".into(),
-                },
-                "042137",
-            ),
-            (
-                Message::PasswordReset {
-                    name: "Ada".into(),
-                    link: link.clone(),
-                },
-                link.as_str(),
-            ),
-        ];
-        for (message, must_show) in cases {
-            let email = render(&job(message.clone())).unwrap();
-            assert_eq!(email.kind, message.template());
-            assert_eq!(email.to, "ada@example.com");
-            assert!(
-                email.text.contains(must_show),
-                "{}: {}",
-                email.kind,
-                email.text
-            );
-            assert!(email.text.contains("Ada"));
-            assert!(
-                email.html.contains(&must_show.replace('&', "&amp;")),
-                "{}: {}",
-                email.kind,
-                email.html
-            );
-            assert!(email.html.starts_with("<!doctype html>"));
-        }
+    fn links_survive_html_escaping_and_subjects_come_from_the_template() {
+        let link = "https://app.example.com/verify-email?token=abc&x=1";
+        let email = render(&job(
+            NotificationType::VerifyEmail,
+            "Ada",
+            json!({ "link": link }),
+        ))
+        .unwrap();
+        assert_eq!(
+            email.subject,
+            format!("Confirm your email for {PRODUCT_NAME}")
+        );
+        assert_eq!(email.kind, "verify_email");
+        assert!(email.text.contains(link));
+        assert!(
+            email
+                .html
+                .contains("https://app.example.com/verify-email?token=abc&amp;x=1")
+        );
+        assert!(email.html.starts_with("<!doctype html>"));
     }
 
     #[test]
     fn names_are_escaped_in_html_only() {
-        let email = render(&job(Message::MfaCode {
-            name: "<b>Eve</b>".into(),
-            code: "1".into(),
-        }))
+        let email = render(&job(
+            NotificationType::MfaCode,
+            "<b>Eve</b>",
+            json!({ "code": "123456" }),
+        ))
         .unwrap();
         assert!(email.html.contains("&lt;b&gt;Eve&lt;/b&gt;"));
         assert!(!email.html.contains("<b>Eve"));
         assert!(email.text.contains("<b>Eve</b>"));
+        assert!(email.subject.starts_with("123456 "));
+    }
+
+    #[test]
+    fn missing_data_is_an_error_not_a_blank() {
+        assert!(render(&job(NotificationType::PasswordReset, "Ada", json!({}))).is_err());
     }
 
     #[test]
     fn jobs_have_a_stable_json_form() {
-        let json = r#"{"id":"j","to":"a@b.co","template":"mfa_code","name":"A","code":"123456"}"#;
+        let json = r#"{"id":"j","to":"a@b.co","type":"mfa_code","recipient_name":"A","org_id":null,"org_name":null,"data":{"code":"123456"}}"#;
         let parsed: EmailJob = serde_json::from_str(json).unwrap();
-        assert_eq!(
-            parsed.message,
-            Message::MfaCode {
-                name: "A".into(),
-                code: "123456".into()
-            }
-        );
+        assert_eq!(parsed.kind, NotificationType::MfaCode);
         assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
     }
 }

@@ -1,0 +1,176 @@
+//! Notifications: any workflow emits one (`emit`), the notifications worker fans
+//! it out to its recipients, and each recipient gets one delivery per channel
+//! their settings enable (in-app inbox, email; push, SMS, ... later).
+//!
+//! Workflows: "Notification Delivery Flow" (000_…), "Email Notification Flow"
+//! (001_…), "Notification System" (004_…).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Deps, error::Result, queue::enqueue};
+
+/// The queue notifications go through before fan-out.
+pub const NOTIFICATIONS_QUEUE: &str = "notifications";
+
+/// What a notification is about. Each type has a template per channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationType {
+    VerifyEmail,
+    MfaCode,
+    PasswordReset,
+    PasswordChanged,
+    NewDeviceSignIn,
+    SessionsRevoked,
+    Invite,
+    OnboardingInvite,
+    OnboardingReminder,
+    OnboardingComplete,
+    VerificationSubmitted,
+    VerificationApproved,
+    VerificationRejected,
+    BookingRequested,
+    BookingConfirmed,
+    BookingDeclined,
+    BookingCancelled,
+    BookingRescheduled,
+    BookingReminder,
+    ReviewSubmitted,
+    Invoice,
+    PaymentFailed,
+}
+
+/// A way to reach a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    InApp,
+    Email,
+}
+
+impl NotificationType {
+    pub const ALL: [NotificationType; 22] = [
+        NotificationType::VerifyEmail,
+        NotificationType::MfaCode,
+        NotificationType::PasswordReset,
+        NotificationType::PasswordChanged,
+        NotificationType::NewDeviceSignIn,
+        NotificationType::SessionsRevoked,
+        NotificationType::Invite,
+        NotificationType::OnboardingInvite,
+        NotificationType::OnboardingReminder,
+        NotificationType::OnboardingComplete,
+        NotificationType::VerificationSubmitted,
+        NotificationType::VerificationApproved,
+        NotificationType::VerificationRejected,
+        NotificationType::BookingRequested,
+        NotificationType::BookingConfirmed,
+        NotificationType::BookingDeclined,
+        NotificationType::BookingCancelled,
+        NotificationType::BookingRescheduled,
+        NotificationType::BookingReminder,
+        NotificationType::ReviewSubmitted,
+        NotificationType::Invoice,
+        NotificationType::PaymentFailed,
+    ];
+
+    /// The snake_case name (`verify_email`), as in JSON and template file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            NotificationType::VerifyEmail => "verify_email",
+            NotificationType::MfaCode => "mfa_code",
+            NotificationType::PasswordReset => "password_reset",
+            NotificationType::PasswordChanged => "password_changed",
+            NotificationType::NewDeviceSignIn => "new_device_sign_in",
+            NotificationType::SessionsRevoked => "sessions_revoked",
+            NotificationType::Invite => "invite",
+            NotificationType::OnboardingInvite => "onboarding_invite",
+            NotificationType::OnboardingReminder => "onboarding_reminder",
+            NotificationType::OnboardingComplete => "onboarding_complete",
+            NotificationType::VerificationSubmitted => "verification_submitted",
+            NotificationType::VerificationApproved => "verification_approved",
+            NotificationType::VerificationRejected => "verification_rejected",
+            NotificationType::BookingRequested => "booking_requested",
+            NotificationType::BookingConfirmed => "booking_confirmed",
+            NotificationType::BookingDeclined => "booking_declined",
+            NotificationType::BookingCancelled => "booking_cancelled",
+            NotificationType::BookingRescheduled => "booking_rescheduled",
+            NotificationType::BookingReminder => "booking_reminder",
+            NotificationType::ReviewSubmitted => "review_submitted",
+            NotificationType::Invoice => "invoice",
+            NotificationType::PaymentFailed => "payment_failed",
+        }
+    }
+
+    /// Security types reach their user whatever the settings say.
+    pub fn is_mandatory(self) -> bool {
+        matches!(
+            self,
+            NotificationType::VerifyEmail
+                | NotificationType::MfaCode
+                | NotificationType::PasswordReset
+        )
+    }
+
+    /// The channels this type can use at all. One-time secrets (links and codes)
+    /// go by email only: an inbox entry would only copy them.
+    pub fn channels(self) -> &'static [Channel] {
+        if self.is_mandatory() {
+            &[Channel::Email]
+        } else {
+            &[Channel::InApp, Channel::Email]
+        }
+    }
+}
+
+/// Who a notification is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "target", rename_all = "snake_case")]
+pub enum Audience {
+    /// One user, by id.
+    User(String),
+    /// The members of an organization, optionally only those with some roles.
+    Organization {
+        org_id: String,
+        roles: Vec<crate::roles::OrgRole>,
+    },
+    /// Platform staff holding at least this platform role.
+    Platform(crate::roles::PlatformRole),
+    /// An address without an account (a guest, an invitee): email only.
+    Email { email: String, name: Option<String> },
+}
+
+/// One notification, as emitted by a workflow. `data` fills the templates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Unique; every delivery's idempotency key derives from it.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    #[serde(flatten)]
+    pub audience: Audience,
+    /// The organization the notification concerns, if any (named in templates,
+    /// and its email log is the organization's).
+    pub org_id: Option<String>,
+    pub data: Value,
+}
+
+/// Puts a notification on the notifications queue for fan-out.
+pub async fn emit(
+    deps: &Deps,
+    kind: NotificationType,
+    audience: Audience,
+    org_id: Option<String>,
+    data: Value,
+) -> Result<()> {
+    let notification = Notification {
+        id: deps.ids.new_id(),
+        kind,
+        audience,
+        org_id,
+        data,
+    };
+    enqueue(&*deps.queue, NOTIFICATIONS_QUEUE, &notification).await?;
+    Ok(())
+}
