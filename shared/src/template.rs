@@ -459,12 +459,16 @@ mod tests {
     }
 
     #[test]
-    fn repo_template_declares_the_email_queue_and_its_dead_letter_queue() {
+    fn repo_template_declares_each_queue_with_its_dead_letter_queue() {
         assert_eq!(
             queues(TEMPLATE).expect("template.yaml queues"),
             vec![
                 settings("email-dlq", 30, None),
+                settings("notifications-dlq", 30, None),
+                settings("email-events-dlq", 30, None),
                 settings("email", 180, Some(("email-dlq", 5))),
+                settings("notifications", 180, Some(("notifications-dlq", 5))),
+                settings("email-events", 180, Some(("email-events-dlq", 5))),
             ]
         );
     }
