@@ -54,41 +54,27 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// Every template file: a layout per format, and per notification type a
-/// `.txt` (with the `subject` block) and an `.html`.
-const TEMPLATE_FILES: &[(&str, &str)] = &[
-    (
-        "layout.html",
-        include_str!("../../templates/email/layout.html"),
-    ),
-    (
-        "layout.txt",
-        include_str!("../../templates/email/layout.txt"),
-    ),
-    (
-        "verify_email.html",
-        include_str!("../../templates/email/verify_email.html"),
-    ),
-    (
-        "verify_email.txt",
-        include_str!("../../templates/email/verify_email.txt"),
-    ),
-    (
-        "mfa_code.html",
-        include_str!("../../templates/email/mfa_code.html"),
-    ),
-    (
-        "mfa_code.txt",
-        include_str!("../../templates/email/mfa_code.txt"),
-    ),
-    (
-        "password_reset.html",
-        include_str!("../../templates/email/password_reset.html"),
-    ),
-    (
-        "password_reset.txt",
-        include_str!("../../templates/email/password_reset.txt"),
-    ),
+/// The `.html` and `.txt` template files of each name, compiled in.
+macro_rules! template_files {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!($name, ".html"), include_str!(concat!("../../templates/email/", $name, ".html"))),
+            (concat!($name, ".txt"), include_str!(concat!("../../templates/email/", $name, ".txt"))),
+        )*]
+    };
+}
+
+/// Every template: the layout of each format, and per notification type (by
+/// its name) a `.txt` with `subject`, `summary` (in-app) and `body` blocks and
+/// an `.html` body.
+const TEMPLATE_FILES: &[(&str, &str)] = template_files![
+    "layout",
+    "verify_email",
+    "mfa_code",
+    "password_reset",
+    "password_changed",
+    "new_device_sign_in",
+    "sessions_revoked",
 ];
 
 /// Escapes `& < > " '` in HTML templates, and leaves `/` alone (minijinja's
@@ -115,15 +101,19 @@ fn html_formatter(
     Ok(())
 }
 
+/// What a template sees: the product, the recipient, the organization and the data.
+fn context(recipient_name: Option<&str>, org_name: Option<&str>, data: &Value) -> minijinja::Value {
+    context! { product => PRODUCT_NAME, recipient_name, org_name, data }
+}
+
 /// Renders a job into the email to send.
 pub fn render(job: &EmailJob) -> Result<Email, RenderError> {
     let template = job.kind.name();
-    let ctx = context! {
-        product => PRODUCT_NAME,
-        recipient_name => job.recipient_name,
-        org_name => job.org_name,
-        data => job.data,
-    };
+    let ctx = context(
+        job.recipient_name.as_deref(),
+        job.org_name.as_deref(),
+        &job.data,
+    );
     let error = |source| RenderError { template, source };
     let text = TEMPLATES
         .get_template(&format!("{template}.txt"))
@@ -141,6 +131,43 @@ pub fn render(job: &EmailJob) -> Result<Email, RenderError> {
         text: text.into_output(),
         html: html.render(&ctx).map_err(error)?,
         kind: template.to_string(),
+    })
+}
+
+/// The title and one-line body of an in-app notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InAppText {
+    pub title: String,
+    pub body: String,
+}
+
+/// Renders the in-app text of a notification from the `subject` and `summary`
+/// blocks of its `.txt` template, so each type's words live in one file.
+pub fn render_in_app(
+    kind: NotificationType,
+    recipient_name: Option<&str>,
+    org_name: Option<&str>,
+    data: &Value,
+) -> Result<InAppText, RenderError> {
+    let template = kind.name();
+    let error = |source| RenderError { template, source };
+    let text = TEMPLATES
+        .get_template(&format!("{template}.txt"))
+        .map_err(error)?;
+    let mut captured = text
+        .render_captured(context(recipient_name, org_name, data))
+        .map_err(error)?;
+    let (title, body) = captured
+        .with_state_mut(|state| {
+            Ok::<_, minijinja::Error>((
+                state.render_block("subject")?,
+                state.render_block("summary")?,
+            ))
+        })
+        .map_err(error)?;
+    Ok(InAppText {
+        title: title.trim().to_string(),
+        body: body.trim().to_string(),
     })
 }
 
@@ -197,6 +224,15 @@ mod tests {
         assert!(!email.html.contains("<b>Eve"));
         assert!(email.text.contains("<b>Eve</b>"));
         assert!(email.subject.starts_with("123456 "));
+    }
+
+    #[test]
+    fn in_app_text_comes_from_the_subject_and_summary_blocks() {
+        let data = json!({ "user_agent": "Firefox on Linux" });
+        let text =
+            render_in_app(NotificationType::NewDeviceSignIn, Some("Ada"), None, &data).unwrap();
+        assert_eq!(text.title, "New sign-in to your account");
+        assert!(text.body.contains("Firefox on Linux"), "{text:?}");
     }
 
     #[test]
