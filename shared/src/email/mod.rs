@@ -1,6 +1,8 @@
 //! Email jobs: what a workflow puts on the email queue, and how the email worker
 //! renders one into an `Email` (HTML and text, from the files in `templates/email`).
 
+pub mod events;
+
 use std::{fmt::Write, sync::LazyLock};
 
 use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior, context};
