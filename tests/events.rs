@@ -6,7 +6,11 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::SqsEvent;
 use email_worker::EmailWorker;
 use platform_tests::platform::TestPlatform;
-use shared::adapters::embedded::mailbox::Mailbox;
+use shared::{
+    adapters::embedded::{mailbox::Mailbox, table::EmbeddedTable},
+    clock::SystemClock,
+    email::{log::EmailStatus, sending::EmailSender, store},
+};
 
 fn event(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -47,7 +51,13 @@ async fn auth_api_event_signs_a_user_up() {
 async fn email_worker_event_sends_its_email() {
     let dir = tempfile::tempdir().unwrap();
     let mailbox = Arc::new(Mailbox::open(&dir.path().join("mailbox.sqlite3")).unwrap());
-    let worker = EmailWorker::new(mailbox.clone());
+    let clock = Arc::new(SystemClock);
+    let table = Arc::new(EmbeddedTable::in_memory(clock.clone()).unwrap());
+    let worker = EmailWorker::new(EmailSender {
+        table: table.clone(),
+        mailer: mailbox.clone(),
+        clock,
+    });
     let sqs: SqsEvent = serde_json::from_str(&event("email-worker.json")).expect("an SQS event");
     let response = worker.handle(sqs).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
@@ -61,4 +71,15 @@ async fn email_worker_event_sends_its_email() {
         sent[0].links,
         ["http://127.0.0.1:3000/verify-email?token=EXAMPLE"]
     );
+    let log = store::get_log(&*table, "0190f2c1-7a80-7000-8000-000000000001")
+        .await
+        .unwrap()
+        .expect("the email is logged");
+    assert_eq!(log.status, EmailStatus::Sent);
+    assert_eq!(log.message_id.as_deref(), Some(sent[0].message_id.as_str()));
+
+    // The same event again (SQS delivers at least once): nothing is sent twice.
+    let again: SqsEvent = serde_json::from_str(&event("email-worker.json")).unwrap();
+    assert!(worker.handle(again).await.batch_item_failures.is_empty());
+    assert_eq!(mailbox.list(10).await.unwrap().len(), 1);
 }

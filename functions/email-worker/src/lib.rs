@@ -1,19 +1,20 @@
-//! The email worker: each message of the email queue is one `EmailJob`, rendered
-//! and sent through the `Mailer` port. Failed messages are reported, so SQS
-//! retries them and dead-letters them after the queue's maximum receives.
-
-use std::sync::Arc;
+//! The email worker: each message of the email queue is one `EmailJob`, sent by
+//! `shared::email::sending::EmailSender` (logged, at most once, never to a
+//! suppressed address). Failed messages are reported, so SQS retries them and
+//! dead-letters them after the queue's maximum receives.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use shared::{
-    email::{EmailJob, RenderError, render},
-    mail::{MailError, Mailer},
+    email::{
+        EmailJob,
+        sending::{EmailSender, Outcome, SendError},
+    },
     worker::process_batch,
 };
 
 #[derive(Clone)]
 pub struct EmailWorker {
-    mailer: Arc<dyn Mailer>,
+    sender: EmailSender,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,14 +22,12 @@ pub enum JobError {
     #[error("the message is not an email job: {0}")]
     Malformed(#[from] serde_json::Error),
     #[error(transparent)]
-    Render(#[from] RenderError),
-    #[error(transparent)]
-    Provider(MailError),
+    Send(#[from] SendError),
 }
 
 impl EmailWorker {
-    pub fn new(mailer: Arc<dyn Mailer>) -> Self {
-        EmailWorker { mailer }
+    pub fn new(sender: EmailSender) -> Self {
+        EmailWorker { sender }
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
@@ -37,18 +36,20 @@ impl EmailWorker {
 
     async fn send(&self, message: SqsMessage) -> Result<(), JobError> {
         let job: EmailJob = serde_json::from_str(message.body.as_deref().unwrap_or_default())?;
-        let email = render(&job)?;
-        match self.mailer.send(&email).await {
-            Ok(message_id) => {
-                tracing::info!(job_id = %job.id, kind = %email.kind, %message_id, "email sent");
-                Ok(())
+        match self.sender.send(&job).await? {
+            Outcome::Sent { message_id } => {
+                tracing::info!(email_id = %job.id, kind = job.kind.name(), %message_id, "email sent")
             }
-            // Retrying cannot help an email the provider refused for good.
-            Err(MailError::Rejected(reason)) => {
-                tracing::warn!(job_id = %job.id, kind = %email.kind, %reason, "email rejected by the provider");
-                Ok(())
+            Outcome::AlreadyHandled(status) => {
+                tracing::info!(email_id = %job.id, ?status, "email job redelivered; already handled")
             }
-            Err(e @ MailError::Unavailable(_)) => Err(JobError::Provider(e)),
+            Outcome::Suppressed => {
+                tracing::info!(email_id = %job.id, "address suppressed; email not sent")
+            }
+            Outcome::Rejected(reason) => {
+                tracing::warn!(email_id = %job.id, %reason, "email rejected by the provider")
+            }
         }
+        Ok(())
     }
 }

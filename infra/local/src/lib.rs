@@ -25,7 +25,7 @@ use shared::{
         },
     },
     clock::{ShiftedClock, UuidV7},
-    email::EMAIL_QUEUE,
+    email::{EMAIL_QUEUE, sending::EmailSender},
     mail::Mailer,
     queue::Queue,
     secrets::{SecretKey, Secrets},
@@ -154,7 +154,11 @@ impl Platform {
                 app_url: options.app_url.trim_end_matches('/').to_string(),
             }),
         };
-        let email_worker = EmailWorker::new(mailer);
+        let email_worker = EmailWorker::new(EmailSender {
+            table: deps.table.clone(),
+            mailer,
+            clock: clock.clone(),
+        });
         let workers = vec![Worker::new(EMAIL_QUEUE, move |event| {
             let worker = email_worker.clone();
             async move { worker.handle(event).await }

@@ -29,7 +29,10 @@ pub enum EmailEventKind {
     Opened,
     Clicked,
     /// A bounce or a rejection; a permanent one suppresses the address.
-    Failed { permanent: bool, reason: String },
+    Failed {
+        permanent: bool,
+        reason: String,
+    },
     /// The recipient marked it as spam; suppresses the address.
     Complained,
     Unsubscribed,
@@ -37,5 +40,8 @@ pub enum EmailEventKind {
 
 /// A message id as providers write it in different places: `<id@host>` or `id@host`.
 pub fn normalize_message_id(raw: &str) -> String {
-    raw.trim().trim_start_matches('<').trim_end_matches('>').to_string()
+    raw.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
 }

@@ -2,6 +2,9 @@
 //! renders one into an `Email` (HTML and text, from the files in `templates/email`).
 
 pub mod events;
+pub mod log;
+pub mod sending;
+pub mod store;
 
 use std::{fmt::Write, sync::LazyLock};
 

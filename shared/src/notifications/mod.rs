@@ -113,6 +113,18 @@ impl NotificationType {
         )
     }
 
+    /// Types about the safety of an account: their email still reaches an
+    /// address that unsubscribed (see `email::log::Suppression::blocks`).
+    pub fn is_security(self) -> bool {
+        self.is_mandatory()
+            || matches!(
+                self,
+                NotificationType::PasswordChanged
+                    | NotificationType::NewDeviceSignIn
+                    | NotificationType::SessionsRevoked
+            )
+    }
+
     /// The channels this type can use at all. One-time secrets (links and codes)
     /// go by email only: an inbox entry would only copy them.
     pub fn channels(self) -> &'static [Channel] {
