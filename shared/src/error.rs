@@ -47,6 +47,8 @@ pub enum Error {
     Unauthorized,
     #[error("the current password is wrong")]
     InvalidCurrentPassword,
+    #[error("your role does not allow this")]
+    Forbidden,
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -74,7 +76,7 @@ impl Error {
             | Error::InvalidCode
             | Error::InvalidRefreshToken
             | Error::Unauthorized => 401,
-            Error::EmailNotVerified | Error::InvalidCurrentPassword => 403,
+            Error::EmailNotVerified | Error::InvalidCurrentPassword | Error::Forbidden => 403,
             Error::NotFound(_) => 404,
             Error::AccountLocked { .. } | Error::TooManyAttempts => 429,
             Error::Table(TableError::TransactionConflict) => 503,
@@ -97,6 +99,7 @@ impl Error {
             Error::InvalidRefreshToken => "invalid_refresh_token",
             Error::Unauthorized => "unauthorized",
             Error::InvalidCurrentPassword => "invalid_current_password",
+            Error::Forbidden => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",

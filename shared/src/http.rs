@@ -4,7 +4,7 @@
 
 use axum::{
     Json, Router,
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
@@ -135,6 +135,25 @@ fn json_rejection(rejection: JsonRejection) -> Problem {
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         ),
         other => Problem::new(other.status(), "bad_request", detail),
+    }
+}
+
+/// Query parameters of type `T`; a value of the wrong type is a 422 problem
+/// naming it.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("invalid query parameters: {}", rejection.body_text()),
+            )),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The platform's domain crate: types, rules and use-cases of every workflow,
 //! written against ports (traits), and the adapters that implement the ports.
 
+pub mod access;
 pub mod accounts;
 pub mod adapters;
 pub mod clock;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod notifications;
+pub mod paging;
 pub mod queue;
 pub mod records;
 pub mod roles;

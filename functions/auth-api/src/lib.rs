@@ -4,7 +4,7 @@
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, post},
@@ -15,7 +15,8 @@ use shared::{
     Deps,
     accounts::{self, Caller, LoginOutcome, LoginRequest, SignupRequest, Tokens, UpdateMeRequest},
     error::Error,
-    http::{JsonBody, Problem},
+    http::{JsonBody, QueryParams},
+    paging::PageParams,
 };
 
 /// The browser's copy of the refresh token. `__Host-` binds it to this origin,
@@ -234,27 +235,12 @@ async fn update_me(
     Ok(Json(accounts::update_me(&deps, &caller, request).await?).into_response())
 }
 
-#[derive(Deserialize)]
-struct PageParams {
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
 async fn list_sessions(
     State(deps): State<Deps>,
     caller: Caller,
-    params: std::result::Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
-) -> std::result::Result<Response, Problem> {
-    let Query(params) = params.map_err(|e| {
-        Problem::from(Error::validation(
-            "limit",
-            format!("give limit as a number from 1 to 100: {}", e.body_text()),
-        ))
-    })?;
-    Ok(
-        Json(accounts::list_sessions(&deps, &caller, params.limit, params.cursor).await?)
-            .into_response(),
-    )
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Response> {
+    Ok(Json(accounts::list_sessions(&deps, &caller, page).await?).into_response())
 }
 
 async fn revoke_session(

@@ -29,6 +29,7 @@ use crate::{
     error::{Error, Result},
     keys,
     notifications::NotificationType,
+    paging::{Page, PageParams},
     queue::enqueue,
     records::from_item,
     table::{Condition, TableError, Update, Write},
@@ -132,12 +133,6 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// Whether this is the session of the request.
     pub current: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SessionPage {
-    pub items: Vec<Session>,
-    pub next_cursor: Option<String>,
 }
 
 /// The current time, to the second (records and tokens carry whole seconds).
@@ -695,24 +690,14 @@ pub async fn update_me(deps: &Deps, caller: &Caller, request: UpdateMeRequest) -
     Ok(from_item::<UserRecord>(item)?.into())
 }
 
-pub const MAX_PAGE: u32 = 100;
-pub const DEFAULT_PAGE: u32 = 20;
-
 pub async fn list_sessions(
     deps: &Deps,
     caller: &Caller,
-    limit: Option<u32>,
-    cursor: Option<String>,
-) -> Result<SessionPage> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("give a limit from 1 to {MAX_PAGE}"),
-        ));
-    }
+    page: PageParams,
+) -> Result<Page<Session>> {
+    let limit = page.limit()?;
     let (sessions, next_cursor) =
-        store::sessions_page(&*deps.table, &caller.user_id, limit, cursor).await?;
+        store::sessions_page(&*deps.table, &caller.user_id, limit, page.cursor).await?;
     let items = sessions
         .into_iter()
         .map(|s| Session {
@@ -724,7 +709,7 @@ pub async fn list_sessions(
             user_agent: s.user_agent,
         })
         .collect();
-    Ok(SessionPage { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 pub async fn revoke_session(deps: &Deps, caller: &Caller, session_id: &str) -> Result<()> {
