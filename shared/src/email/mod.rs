@@ -80,6 +80,22 @@ const TEMPLATE_FILES: &[(&str, &str)] = template_files![
     "password_changed",
     "new_device_sign_in",
     "sessions_revoked",
+    "invite",
+    "onboarding_invite",
+    "onboarding_reminder",
+    "onboarding_complete",
+    "verification_submitted",
+    "verification_approved",
+    "verification_rejected",
+    "booking_requested",
+    "booking_confirmed",
+    "booking_declined",
+    "booking_cancelled",
+    "booking_rescheduled",
+    "booking_reminder",
+    "review_submitted",
+    "invoice",
+    "payment_failed",
 ];
 
 /// Escapes `& < > " '` in HTML templates, and leaves `/` alone (minijinja's
@@ -178,9 +194,12 @@ pub fn render_in_app(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use serde_json::json;
 
     use super::*;
+    use crate::notifications::Channel;
 
     fn job(kind: NotificationType, name: &str, data: Value) -> EmailJob {
         EmailJob {
@@ -251,5 +270,383 @@ mod tests {
         let parsed: EmailJob = serde_json::from_str(json).unwrap();
         assert_eq!(parsed.kind, NotificationType::MfaCode);
         assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
+    }
+
+    /// Whether a type concerns an organization, and so must name it.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Scope {
+        Account,
+        Organization,
+    }
+
+    /// One type's sample data, as the workflows send it.
+    struct Sample {
+        kind: NotificationType,
+        scope: Scope,
+        required: Value,
+        /// Fields a workflow may leave out or send as null.
+        optional: Value,
+    }
+
+    fn sample(kind: NotificationType, scope: Scope, required: Value, optional: Value) -> Sample {
+        Sample {
+            kind,
+            scope,
+            required,
+            optional,
+        }
+    }
+
+    /// A link with a query string, so its `&` must be escaped in HTML.
+    fn link(path: &str) -> String {
+        format!("https://app.example.com/{path}?token=abc&step=2")
+    }
+
+    /// One sample per type, in the shape of the table in the templates brief.
+    fn samples() -> Vec<Sample> {
+        use NotificationType as T;
+        use Scope::{Account, Organization};
+        let start = "Tue 3 Mar 2026, 10:00 (UTC+01:00)";
+        let old_start = "Mon 2 Mar 2026, 15:30 (UTC+01:00)";
+        let expires_at = "Tue 10 Mar 2026, 09:00 (UTC+01:00)";
+        let no_data = json!({});
+        vec![
+            sample(
+                T::VerifyEmail,
+                Account,
+                json!({ "link": link("verify-email") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::MfaCode,
+                Account,
+                json!({ "code": "482913" }),
+                no_data.clone(),
+            ),
+            sample(
+                T::PasswordReset,
+                Account,
+                json!({ "link": link("reset-password") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::PasswordChanged,
+                Account,
+                no_data.clone(),
+                no_data.clone(),
+            ),
+            sample(
+                T::NewDeviceSignIn,
+                Account,
+                no_data.clone(),
+                json!({ "user_agent": "Firefox on Linux" }),
+            ),
+            sample(
+                T::SessionsRevoked,
+                Account,
+                json!({ "reason": "your password was reset" }),
+                no_data.clone(),
+            ),
+            sample(
+                T::Invite,
+                Organization,
+                json!({ "inviter_name": "Bella Rossi", "role": "manager", "link": link("invitations/accept"), "expires_at": expires_at }),
+                no_data.clone(),
+            ),
+            sample(
+                T::OnboardingInvite,
+                Organization,
+                json!({ "link": link("onboarding"), "expires_at": expires_at }),
+                no_data.clone(),
+            ),
+            sample(
+                T::OnboardingReminder,
+                Organization,
+                json!({ "link": link("onboarding"), "expires_at": expires_at }),
+                no_data.clone(),
+            ),
+            sample(
+                T::OnboardingComplete,
+                Organization,
+                json!({ "link": link("dashboard") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::VerificationSubmitted,
+                Organization,
+                json!({ "link": link("admin/verifications/org-1") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::VerificationApproved,
+                Organization,
+                json!({ "link": link("b/bellas-salon") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::VerificationRejected,
+                Organization,
+                json!({ "comment": "The address does not match the <registration> document.", "link": link("onboarding/verification") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::BookingRequested,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "customer_name": "Chloé Martin", "link": link("bookings/b-1") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::BookingConfirmed,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "link": link("my-bookings/b-1") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::BookingDeclined,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "start": start }),
+                json!({ "reason": "We are closed that day." }),
+            ),
+            sample(
+                T::BookingCancelled,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "cancelled_by": "Chloé Martin" }),
+                json!({ "reason": "I'm ill, sorry." }),
+            ),
+            sample(
+                T::BookingRescheduled,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "old_start": old_start, "start": start, "link": link("my-bookings/b-1") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::BookingReminder,
+                Organization,
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "link": link("my-bookings/b-1") }),
+                no_data.clone(),
+            ),
+            sample(
+                T::ReviewSubmitted,
+                Organization,
+                json!({ "rating": 4, "link": link("reviews/r-1") }),
+                json!({ "title": "Lovely \"quick\" cut" }),
+            ),
+            sample(
+                T::Invoice,
+                Organization,
+                json!({ "amount": "€29.00", "link": link("billing/invoices/i-1") }),
+                json!({ "period": "March 2026" }),
+            ),
+            sample(
+                T::PaymentFailed,
+                Organization,
+                json!({ "amount": "€29.00", "link": link("billing/payment-method") }),
+                no_data,
+            ),
+        ]
+    }
+
+    /// `value` as the HTML templates write it.
+    fn html_escaped(value: &str) -> String {
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    }
+
+    /// `data` with the fields of `more` added.
+    fn merged(data: &Value, more: &Value) -> Value {
+        let mut data = data.clone();
+        if let (Some(fields), Some(more)) = (data.as_object_mut(), more.as_object()) {
+            fields.extend(more.clone());
+        }
+        data
+    }
+
+    fn data_without(data: &Value, field: &str) -> Value {
+        let mut data = data.clone();
+        if let Some(fields) = data.as_object_mut() {
+            fields.remove(field);
+        }
+        data
+    }
+
+    fn sample_job(
+        sample: &Sample,
+        recipient_name: Option<&str>,
+        org_name: Option<&str>,
+        data: Value,
+    ) -> EmailJob {
+        EmailJob {
+            id: "job-1".into(),
+            to: "zoe@example.com".into(),
+            kind: sample.kind,
+            recipient_name: recipient_name.map(Into::into),
+            org_id: org_name.map(|_| "org-1".into()),
+            org_name: org_name.map(Into::into),
+            data,
+        }
+    }
+
+    const RECIPIENT: &str = "Zoë O'Brien";
+    const ORG: &str = "Bella's Salon & Spa";
+
+    #[test]
+    fn every_type_renders_its_email_and_in_app_text_from_sample_data() {
+        for sample in samples() {
+            let kind = sample.kind.name();
+            let data = merged(&sample.required, &sample.optional);
+            let org_name = (sample.scope == Scope::Organization).then_some(ORG);
+            let email = render(&sample_job(
+                &sample,
+                Some(RECIPIENT),
+                org_name,
+                data.clone(),
+            ))
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+
+            assert!(!email.subject.is_empty(), "{kind}: empty subject");
+            assert!(!email.subject.contains('\n'), "{kind}: {:?}", email.subject);
+            assert!(email.text.contains(RECIPIENT), "{kind}: {}", email.text);
+            assert!(
+                email.html.contains(&html_escaped(RECIPIENT)),
+                "{kind}: {}",
+                email.html
+            );
+            if let Some(org) = org_name {
+                assert!(email.subject.contains(org), "{kind}: {}", email.subject);
+                assert!(email.text.contains(org), "{kind}: {}", email.text);
+                assert!(
+                    email.html.contains(&html_escaped(org)),
+                    "{kind}: {}",
+                    email.html
+                );
+            }
+            // Every field shows, links included: as written in the text, escaped in the HTML.
+            for (field, value) in data.as_object().into_iter().flatten() {
+                let shown = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                assert!(
+                    email.text.contains(&shown),
+                    "{kind}: {field} missing from {}",
+                    email.text
+                );
+                assert!(
+                    email.html.contains(&html_escaped(&shown)),
+                    "{kind}: {field} missing from {}",
+                    email.html
+                );
+            }
+
+            if sample.kind.channels().contains(&Channel::InApp) {
+                let in_app = render_in_app(sample.kind, Some(RECIPIENT), org_name, &data)
+                    .unwrap_or_else(|e| panic!("{kind}: {e}"));
+                assert_eq!(in_app.title, email.subject, "{kind}");
+                assert!(!in_app.body.is_empty(), "{kind}: empty summary");
+                assert!(!in_app.body.contains('\n'), "{kind}: {:?}", in_app.body);
+            }
+        }
+    }
+
+    #[test]
+    fn optional_fields_and_names_may_be_missing() {
+        for sample in samples() {
+            let kind = sample.kind.name();
+            let nulls: serde_json::Map<String, Value> = sample
+                .optional
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(field, _)| (field.clone(), Value::Null))
+                .collect();
+            for data in [
+                sample.required.clone(),
+                merged(&sample.required, &Value::Object(nulls)),
+            ] {
+                let email = render(&sample_job(&sample, None, None, data))
+                    .unwrap_or_else(|e| panic!("{kind}: {e}"));
+                assert!(
+                    email.text.starts_with("Hello there,"),
+                    "{kind}: {}",
+                    email.text
+                );
+                // A missing name must not read "None" (how the template engine shows it).
+                assert!(
+                    !format!("{}{}{}", email.subject, email.text, email.html).contains("None"),
+                    "{kind}: {}",
+                    email.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_required_field_fails_rendering() {
+        for sample in samples() {
+            let kind = sample.kind.name();
+            let data = merged(&sample.required, &sample.optional);
+            for field in sample
+                .required
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(field, _)| field)
+            {
+                let data = data_without(&data, field);
+                assert!(
+                    render(&sample_job(
+                        &sample,
+                        Some(RECIPIENT),
+                        Some(ORG),
+                        data.clone()
+                    ))
+                    .is_err(),
+                    "{kind} without {field}"
+                );
+                if sample.kind.channels().contains(&Channel::InApp) {
+                    assert!(
+                        render_in_app(sample.kind, Some(RECIPIENT), Some(ORG), &data).is_err(),
+                        "{kind} without {field}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_type_has_templates_and_every_template_file_a_type() {
+        let types: BTreeSet<&str> = NotificationType::ALL
+            .iter()
+            .map(|kind| kind.name())
+            .collect();
+        let sampled: BTreeSet<&str> = samples().iter().map(|sample| sample.kind.name()).collect();
+        assert_eq!(sampled, types, "one sample per type");
+
+        let listed: BTreeSet<&str> = TEMPLATE_FILES
+            .iter()
+            .filter_map(|(file, _)| file.split_once('.').map(|(name, _)| name))
+            .filter(|name| *name != "layout")
+            .collect();
+        assert_eq!(
+            listed, types,
+            "the template_files! list names exactly the types"
+        );
+
+        let on_disk: BTreeSet<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/email"))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+                .collect();
+        let listed_files: BTreeSet<String> = TEMPLATE_FILES
+            .iter()
+            .map(|(file, _)| file.to_string())
+            .collect();
+        assert_eq!(
+            on_disk, listed_files,
+            "every template file is in the template_files! list"
+        );
     }
 }
