@@ -25,14 +25,30 @@ pub struct Deps {
 pub struct Config {
     /// Base URL of the web app; links in emails point there.
     pub app_url: String,
+    /// Emails of the first platform admins (`PLATFORM_ADMINS`), lower-cased;
+    /// they get the role once their account exists and is verified.
+    pub platform_admins: Vec<String>,
 }
 
 impl Config {
-    /// Reads `APP_URL` (default: the local runner's address).
+    /// Reads `APP_URL` (default: the local runner's address) and
+    /// `PLATFORM_ADMINS` (comma-separated emails).
     pub fn from_env() -> Self {
         let app_url = std::env::var("APP_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+        Config::new(
+            &app_url,
+            &std::env::var("PLATFORM_ADMINS").unwrap_or_default(),
+        )
+    }
+
+    pub fn new(app_url: &str, platform_admins: &str) -> Self {
         Config {
             app_url: app_url.trim_end_matches('/').to_string(),
+            platform_admins: platform_admins
+                .split(',')
+                .map(|email| email.trim().to_lowercase())
+                .filter(|email| !email.is_empty())
+                .collect(),
         }
     }
 }

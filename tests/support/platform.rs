@@ -7,9 +7,12 @@ use axum::{Router, body::Body, http::Request};
 use http_body_util::BodyExt;
 use local::{Backend, Options, Platform};
 use serde_json::Value;
-use shared::adapters::embedded::mailbox::MailboxEntry;
+use shared::{Config, adapters::embedded::mailbox::MailboxEntry};
 use tempfile::TempDir;
 use tower::ServiceExt;
+
+/// The platform admin every test platform is configured with (`PLATFORM_ADMINS`).
+pub const PLATFORM_ADMIN: &str = "admin@platform.test";
 
 pub struct TestPlatform {
     pub platform: Arc<Platform>,
@@ -71,7 +74,7 @@ impl TestPlatform {
     pub async fn in_dir(dir: Arc<TempDir>, backend: Backend) -> Self {
         let options = Options {
             data_dir: dir.path().to_path_buf(),
-            app_url: "http://127.0.0.1:3000/_dev/app".into(),
+            config: Config::new("http://127.0.0.1:3000/_dev/app", PLATFORM_ADMIN),
             backend,
         };
         let platform = Arc::new(Platform::start(options).await.expect("the platform starts"));

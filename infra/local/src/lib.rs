@@ -41,8 +41,8 @@ pub const TEMPLATE: &str = include_str!("../../../template.yaml");
 pub struct Options {
     /// Where embedded state, the mailbox and the dev signing key live.
     pub data_dir: PathBuf,
-    /// The base URL links in emails point to.
-    pub app_url: String,
+    /// Links in emails point to `config.app_url`.
+    pub config: Config,
     pub backend: Backend,
 }
 
@@ -150,9 +150,7 @@ impl Platform {
             secrets: Arc::new(Secrets {
                 token_signing_key: signing_key(dir)?,
             }),
-            config: Arc::new(Config {
-                app_url: options.app_url.trim_end_matches('/').to_string(),
-            }),
+            config: Arc::new(options.config),
         };
         let email_worker = EmailWorker::new(EmailSender {
             table: deps.table.clone(),
@@ -175,6 +173,7 @@ impl Platform {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(auth_api::router(self.deps.clone()))
+            .merge(email_api::router(self.deps.clone()))
             .merge(dev::router(
                 self.mailbox.clone(),
                 self.deps.config.app_url.clone(),

@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::Parser;
 use local::{Backend, Options, Platform};
+use shared::Config;
 
 /// Runs every function of the platform in one process, on embedded state that
 /// survives restarts (or on an AWS-API endpoint with --aws).
@@ -46,7 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://127.0.0.1:{}", args.port);
     let options = Options {
         data_dir: args.data_dir,
-        app_url: env_or("APP_URL", &format!("{base}/_dev/app")),
+        config: Config::new(
+            &env_or("APP_URL", &format!("{base}/_dev/app")),
+            &env_or("PLATFORM_ADMINS", ""),
+        ),
         backend,
     };
     let platform = Arc::new(Platform::start(options).await?);

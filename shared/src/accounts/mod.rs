@@ -32,6 +32,7 @@ use crate::{
     paging::{Page, PageParams},
     queue::enqueue,
     records::from_item,
+    roles::PlatformRole,
     table::{Condition, TableError, Update, Write},
     types::{Email, Password, PersonName, is_id},
 };
@@ -65,6 +66,8 @@ pub struct User {
     pub name: String,
     pub email_verified: bool,
     pub mfa_enabled: bool,
+    /// Moderator or admin of the platform, if staff.
+    pub platform_role: Option<PlatformRole>,
     pub created_at: Timestamp,
 }
 
@@ -76,6 +79,7 @@ impl From<UserRecord> for User {
             name: u.name.as_str().into(),
             email_verified: u.email_verified,
             mfa_enabled: u.mfa_enabled,
+            platform_role: u.platform_role,
             created_at: u.created_at,
         }
     }
@@ -172,6 +176,7 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
         locked_until: None,
         lockouts: 0,
         has_signed_in: false,
+        platform_role: None,
     };
     let (token, token_write) =
         one_time_token(&user, keys::email_verification, VERIFICATION_TOKEN_TTL, now)?;
@@ -205,7 +210,10 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
 /// Spends an email verification token and marks the email confirmed.
 pub async fn verify_email(deps: &Deps, token: &str) -> Result<()> {
     let key = keys::email_verification(&token_hash(token));
-    spend_token(deps, key, Update::new().set("email_verified", true)).await?;
+    let user_id = spend_token(deps, key, Update::new().set("email_verified", true)).await?;
+    if let Some(user) = store::get::<UserRecord>(&*deps.table, &keys::user(&user_id)).await? {
+        grant_configured_role(deps, &user).await?;
+    }
     Ok(())
 }
 
@@ -278,6 +286,7 @@ pub async fn login(
     if !user.email_verified {
         return Err(Error::EmailNotVerified);
     }
+    grant_configured_role(deps, &user).await?;
 
     let known_device = match &device_hash {
         Some(hash) => deps
@@ -323,6 +332,35 @@ pub async fn login(
     )
     .await?;
     Ok(LoginOutcome::MfaRequired { challenge_id })
+}
+
+/// Makes a verified user whose email is in `PLATFORM_ADMINS` a platform admin
+/// (at email confirmation, or at their next login after the list changes).
+async fn grant_configured_role(deps: &Deps, user: &UserRecord) -> Result<()> {
+    let listed = deps
+        .config
+        .platform_admins
+        .iter()
+        .any(|e| e == user.email.as_str());
+    if !listed || !user.email_verified || user.platform_role == Some(PlatformRole::Admin) {
+        return Ok(());
+    }
+    let staff = json!({ "user_id": user.id, "role": PlatformRole::Admin });
+    deps.table
+        .transact(vec![
+            Write::Update {
+                key: keys::user(&user.id),
+                update: Update::new().set("platform_role", json!(PlatformRole::Admin)),
+                condition: Some(Condition::Exists),
+            },
+            Write::Put {
+                item: crate::records::to_item(&keys::platform_staff(&user.id), &staff, None)?,
+                condition: None,
+            },
+        ])
+        .await?;
+    tracing::info!(user_id = %user.id, "granted the platform admin role from PLATFORM_ADMINS");
+    Ok(())
 }
 
 /// Counts a failed login; the failure that reaches the limit locks the account.

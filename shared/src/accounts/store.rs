@@ -7,6 +7,7 @@ use crate::{
     error::Result,
     keys,
     records::{from_item, to_item},
+    roles::PlatformRole,
     table::{Condition, Key, Query, SortKey, Table, Write},
     types::{Email, PersonName},
 };
@@ -32,6 +33,8 @@ pub struct UserRecord {
     /// Whether the user ever completed a login (the first one needs no MFA).
     #[serde(default)]
     pub has_signed_in: bool,
+    #[serde(default)]
+    pub platform_role: Option<PlatformRole>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Email jobs: what a workflow puts on the email queue, and how the email worker
 //! renders one into an `Email` (HTML and text, from the files in `templates/email`).
 
+pub mod admin;
 pub mod events;
 pub mod log;
 pub mod sending;

@@ -282,10 +282,9 @@ pub enum LogScope<'a> {
 }
 
 /// What a listing keeps; `None` keeps everything.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct LogFilter {
     pub status: Option<EmailStatus>,
-    #[serde(rename = "type")]
     pub kind: Option<NotificationType>,
     pub recipient: Option<String>,
 }
