@@ -49,7 +49,7 @@ async fn ses_mailer(from: &str, verified: bool) -> SesMailer {
             .await
             .expect("create the sender identity on the moto server");
     }
-    SesMailer::new(client, from.to_owned())
+    SesMailer::new(client, from.to_owned(), None)
 }
 
 /// A `RecordingMailer` over SES on the moto server, and the mailbox it records in.

@@ -24,7 +24,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             table_name,
             clock.clone(),
         )),
-        mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&config), from)),
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(&config),
+            from,
+            std::env::var("SES_CONFIGURATION_SET").ok(),
+        )),
         clock,
     };
     let worker = &EmailWorker::new(sender);

@@ -126,7 +126,7 @@ impl Platform {
                         sqs::create_queues_if_missing(&sqs_client, queue_prefix, &queues).await?;
                     let ses_client = aws_sdk_sesv2::Client::new(&sdk);
                     ensure_sender_identity(&ses_client, mail_from).await?;
-                    let ses = Arc::new(SesMailer::new(ses_client, mail_from.clone()));
+                    let ses = Arc::new(SesMailer::new(ses_client, mail_from.clone(), None));
                     (
                         Arc::new(dynamodb::DynamoDbTable::new(
                             dynamodb_client,

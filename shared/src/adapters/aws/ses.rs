@@ -16,11 +16,18 @@ pub struct SesMailer {
     client: Client,
     /// The sender address; SES must have it (or its domain) as a verified identity.
     from: String,
+    /// The configuration set whose event destination publishes what happens to
+    /// each email (delivery, bounce, ...) to EventBridge.
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client, from: String) -> Self {
-        Self { client, from }
+    pub fn new(client: Client, from: String, configuration_set: Option<String>) -> Self {
+        Self {
+            client,
+            from,
+            configuration_set,
+        }
     }
 }
 
@@ -48,6 +55,7 @@ impl Mailer for SesMailer {
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().simple(message).build())
             .email_tags(kind_tag)
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map_err(mail_error)?;
