@@ -5,11 +5,16 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use email_worker::EmailWorker;
+use notifications_worker::NotificationsWorker;
 use platform_tests::platform::TestPlatform;
+use serde_json::json;
 use shared::{
     adapters::embedded::{mailbox::Mailbox, table::EmbeddedTable},
     clock::SystemClock,
     email::{log::EmailStatus, sending::EmailSender, store},
+    keys,
+    records::to_item,
+    table::{Index, Query, SortKey},
 };
 
 fn event(name: &str) -> String {
@@ -26,7 +31,14 @@ async fn every_sample_event_has_a_handler_case() {
         .collect();
     names.sort();
     // A new sample event needs a test below that feeds it to its handler.
-    assert_eq!(names, ["auth-api.json", "email-worker.json"]);
+    assert_eq!(
+        names,
+        [
+            "auth-api.json",
+            "email-worker.json",
+            "notifications-worker.json"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -82,4 +94,33 @@ async fn email_worker_event_sends_its_email() {
     let again: SqsEvent = serde_json::from_str(&event("email-worker.json")).unwrap();
     assert!(worker.handle(again).await.batch_item_failures.is_empty());
     assert_eq!(mailbox.list(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn notifications_worker_event_fans_out_its_notification() {
+    let p = TestPlatform::embedded().await;
+    let deps = &p.platform.deps;
+    // The account the sample notification is for.
+    let user_id = "0190f2c1-7a80-7000-8000-000000000001";
+    let user = json!({ "email": "ada@example.com", "name": "Ada Lovelace" });
+    deps.table
+        .put(to_item(&keys::user(user_id), &user, None).unwrap(), None)
+        .await
+        .unwrap();
+    let worker = NotificationsWorker::new(deps.clone());
+    let sqs: SqsEvent =
+        serde_json::from_str(&event("notifications-worker.json")).expect("an SQS event");
+    let response = worker.handle(sqs).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let (pk, prefix) = keys::inbox_of(user_id);
+    let inbox = deps
+        .table
+        .query(&Query::new(Index::Table, pk).sk(SortKey::BeginsWith(prefix)))
+        .await
+        .unwrap();
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(inbox.items[0]["type"], "password_changed");
+    let mail = p.last_mail("ada@example.com", "password_changed").await;
+    assert!(mail.text.contains("Ada Lovelace"), "{mail:?}");
 }

@@ -93,6 +93,12 @@ pub fn inbox_of(user_id: &str) -> (String, String) {
     (format!("USER#{user_id}"), "INBOX#".to_string())
 }
 
+/// GSI1 partition of a user's unread inbox entries delivered since their last
+/// read-all (`generation` counts read-alls, so one read-all empties it at once).
+pub fn inbox_unread(user_id: &str, generation: i64) -> String {
+    format!("USER#{user_id}#INBOX_UNREAD#{generation}")
+}
+
 /// A user's inbox counters (unread count).
 pub fn inbox_state(user_id: &str) -> Key {
     Key::new(format!("USER#{user_id}"), "INBOX_STATE")

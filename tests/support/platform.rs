@@ -151,6 +151,31 @@ impl TestPlatform {
             .await
     }
 
+    /// Signs `email` up and confirms it with the link from the mailbox, as a
+    /// person would; returns the user id.
+    pub async fn confirmed_user(&self, email: &str, password: &str, name: &str) -> String {
+        let signup = self
+            .post(
+                "/v1/auth/signup",
+                serde_json::json!({ "email": email, "password": password, "name": name }),
+            )
+            .await;
+        assert_eq!(signup.status, 201, "{signup:?}");
+        let mail = self.last_mail(email, "verify_email").await;
+        let token = query_param(&mail.links[0], "token");
+        let verified = self
+            .post(
+                "/v1/auth/verify-email",
+                serde_json::json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(verified.status, 200, "{verified:?}");
+        signup.body["user_id"]
+            .as_str()
+            .expect("a user id")
+            .to_string()
+    }
+
     /// Runs the queue workers until the queues are empty, then lists the
     /// mailbox, newest first.
     pub async fn mail(&self) -> Vec<MailboxEntry> {

@@ -14,6 +14,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use axum::Router;
 use email_worker::EmailWorker;
+use notifications_worker::NotificationsWorker;
 use shared::{
     Config, Deps,
     adapters::{
@@ -27,6 +28,7 @@ use shared::{
     clock::{ShiftedClock, UuidV7},
     email::{EMAIL_QUEUE, sending::EmailSender},
     mail::Mailer,
+    notifications::NOTIFICATIONS_QUEUE,
     queue::Queue,
     secrets::{SecretKey, Secrets},
     table::Table,
@@ -157,10 +159,18 @@ impl Platform {
             mailer,
             clock: clock.clone(),
         });
-        let workers = vec![Worker::new(EMAIL_QUEUE, move |event| {
-            let worker = email_worker.clone();
-            async move { worker.handle(event).await }
-        })];
+        let notifications_worker = NotificationsWorker::new(deps.clone());
+        // In pipeline order, so one pass of `drain_queues` mostly suffices.
+        let workers = vec![
+            Worker::new(NOTIFICATIONS_QUEUE, move |event| {
+                let worker = notifications_worker.clone();
+                async move { worker.handle(event).await }
+            }),
+            Worker::new(EMAIL_QUEUE, move |event| {
+                let worker = email_worker.clone();
+                async move { worker.handle(event).await }
+            }),
+        ];
         Ok(Platform {
             deps,
             clock,
@@ -174,6 +184,7 @@ impl Platform {
         Router::new()
             .merge(auth_api::router(self.deps.clone()))
             .merge(email_api::router(self.deps.clone()))
+            .merge(notifications_api::router(self.deps.clone()))
             .merge(dev::router(
                 self.mailbox.clone(),
                 self.deps.config.app_url.clone(),
@@ -185,16 +196,39 @@ impl Platform {
     /// until every queue is empty for now; returns how many were handled.
     pub async fn drain_queues(&self) -> Result<usize, shared::queue::QueueError> {
         let mut handled = 0;
-        for worker in &self.workers {
-            loop {
-                let batch = worker.pump_once(&*self.deps.queue).await?;
-                if batch == 0 {
-                    break;
-                }
-                handled += batch;
+        // A worker may feed a queue drained before it: pass again until idle.
+        loop {
+            let mut pass = 0;
+            for worker in &self.workers {
+                pass += self.drain(worker).await?;
             }
+            if pass == 0 {
+                return Ok(handled);
+            }
+            handled += pass;
         }
-        Ok(handled)
+    }
+
+    /// Like `drain_queues`, for the one queue `name` (the others wait); returns
+    /// how many of its messages were handled.
+    pub async fn drain_queue(&self, name: &str) -> Result<usize, shared::queue::QueueError> {
+        let worker = self
+            .workers
+            .iter()
+            .find(|worker| worker.queue() == name)
+            .ok_or_else(|| shared::queue::QueueError::UnknownQueue(name.to_string()))?;
+        self.drain(worker).await
+    }
+
+    async fn drain(&self, worker: &Worker) -> Result<usize, shared::queue::QueueError> {
+        let mut handled = 0;
+        loop {
+            let batch = worker.pump_once(&*self.deps.queue).await?;
+            if batch == 0 {
+                return Ok(handled);
+            }
+            handled += batch;
+        }
     }
 
     /// Pumps the queues in the background for as long as the process runs.

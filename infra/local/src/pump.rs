@@ -33,6 +33,11 @@ impl Worker {
         }
     }
 
+    /// The queue it consumes.
+    pub fn queue(&self) -> &'static str {
+        self.queue
+    }
+
     /// Receives one batch and hands it to the worker; returns its size.
     pub async fn pump_once(&self, queue: &dyn Queue) -> Result<usize, QueueError> {
         let messages = queue.receive(self.queue, MAX_RECEIVE_BATCH).await?;

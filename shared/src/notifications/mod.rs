@@ -5,6 +5,11 @@
 //! Workflows: "Notification Delivery Flow" (000_…), "Email Notification Flow"
 //! (001_…), "Notification System" (004_…).
 
+pub mod channels;
+pub mod fanout;
+pub mod inbox;
+pub mod settings;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -47,6 +52,23 @@ pub enum NotificationType {
 pub enum Channel {
     InApp,
     Email,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 2] = [Channel::InApp, Channel::Email];
+
+    /// The snake_case name (`in_app`), as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::InApp => "in_app",
+            Channel::Email => "email",
+        }
+    }
+
+    /// The channel named `name` (`in_app`), if there is one.
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Self::ALL.into_iter().find(|channel| channel.name() == name)
+    }
 }
 
 impl NotificationType {
@@ -101,6 +123,11 @@ impl NotificationType {
             NotificationType::Invoice => "invoice",
             NotificationType::PaymentFailed => "payment_failed",
         }
+    }
+
+    /// The type named `name` (`verify_email`), if there is one.
+    pub fn from_name(name: &str) -> Option<NotificationType> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
 
     /// Security types reach their user whatever the settings say.

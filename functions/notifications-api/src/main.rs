@@ -1,0 +1,11 @@
+//! The notifications API on Lambda: clients built once per cold start, then the router.
+
+use shared::adapters::aws;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    // It reads and writes the table only; it sends nothing to a queue.
+    let deps = aws::deps_from_env(&[]).await?;
+    lambda_http::run(notifications_api::router(deps).fallback(shared::http::no_route)).await
+}
