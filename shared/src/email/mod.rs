@@ -2,6 +2,7 @@
 //! renders one into an `Email` (HTML and text, from the files in `templates/email`).
 
 pub mod events;
+pub mod webhook;
 
 use std::{fmt::Write, sync::LazyLock};
 
