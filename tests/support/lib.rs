@@ -2,6 +2,7 @@
 //! isolated stores for each test, and the whole platform to drive over HTTP.
 
 pub mod aws;
+pub mod fake_mailgun;
 pub mod platform;
 pub mod queue;
 pub mod table;

@@ -108,30 +108,7 @@ impl TestPlatform {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a body")
-            .to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send_to(self.router.clone(), request).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
@@ -197,6 +174,30 @@ impl TestPlatform {
             .into_iter()
             .find(|m| m.to == to && m.kind == kind)
             .unwrap_or_else(|| panic!("no {kind} email to {to}"))
+    }
+}
+
+/// Sends a request to `router`: status, headers and the JSON body (Null when
+/// empty or not JSON).
+pub async fn send_to(router: Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.expect("the router answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 

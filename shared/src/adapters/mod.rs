@@ -5,4 +5,6 @@
 pub mod aws;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "mailgun")]
+pub mod mailgun;
 pub mod table_requests;

@@ -6,6 +6,7 @@ pub mod events;
 pub mod log;
 pub mod sending;
 pub mod store;
+pub mod webhook;
 
 use std::{fmt::Write, sync::LazyLock};
 
