@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
+use email_events_worker::EmailEventsWorker;
 use email_worker::EmailWorker;
 use notifications_worker::NotificationsWorker;
 use platform_tests::platform::TestPlatform;
@@ -11,10 +12,15 @@ use serde_json::json;
 use shared::{
     adapters::embedded::{mailbox::Mailbox, table::EmbeddedTable},
     clock::SystemClock,
-    email::{log::EmailStatus, sending::EmailSender, store},
+    email::{
+        log::{EmailLog, EmailStatus},
+        sending::EmailSender,
+        store,
+    },
     keys,
+    notifications::NotificationType,
     records::to_item,
-    table::{Index, Query, SortKey},
+    table::{Index, Query, SortKey, Table},
 };
 
 fn event(name: &str) -> String {
@@ -30,12 +36,16 @@ async fn every_sample_event_has_a_handler_case() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    // A new sample event needs a test below that feeds it to its handler.
+    // A new sample event needs a test that feeds it to its handler: below, or
+    // in tests/webhooks.rs for the Mailgun webhook (signed at a fixed time).
     assert_eq!(
         names,
         [
             "auth-api.json",
+            "email-events-mailgun.json",
+            "email-events-ses.json",
             "email-worker.json",
+            "mailgun-webhook.json",
             "notifications-worker.json"
         ]
     );
@@ -123,4 +133,47 @@ async fn notifications_worker_event_fans_out_its_notification() {
     assert_eq!(inbox.items[0]["type"], "password_changed");
     let mail = p.last_mail("ada@example.com", "password_changed").await;
     assert!(mail.text.contains("Ada Lovelace"), "{mail:?}");
+}
+
+/// Logs a sent email with `message_id`, as the email worker would have.
+async fn sent_email(table: &dyn Table, id: &str, to: &str, message_id: &str) {
+    let now = jiff::Timestamp::now();
+    let log = EmailLog::pending(id.into(), to.into(), NotificationType::Invoice, None, now);
+    let log = store::open_log(table, log).await.unwrap();
+    store::mark_sent(table, &log, message_id, now)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn email_events_worker_events_update_the_log() {
+    let clock = Arc::new(SystemClock);
+    let table = Arc::new(EmbeddedTable::in_memory(clock.clone()).unwrap());
+    let ses_id = "0102018f3e2a1b4c-7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a-000000";
+    let mailgun_id = "20240503100058.2.FEDCBA9876543210@mg.example.com";
+    sent_email(&*table, "email-ses", "ada@example.com", ses_id).await;
+    sent_email(&*table, "email-mailgun", "ghost@example.com", mailgun_id).await;
+    let worker = EmailEventsWorker::new(table.clone(), clock);
+    for name in ["email-events-ses.json", "email-events-mailgun.json"] {
+        let sqs: SqsEvent = serde_json::from_str(&event(name)).expect("an SQS event");
+        let response = worker.handle(sqs).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "{name}: {response:?}"
+        );
+    }
+    let delivered = store::get_log(&*table, "email-ses").await.unwrap().unwrap();
+    assert_eq!(delivered.status, EmailStatus::Delivered);
+    let bounced = store::get_log(&*table, "email-mailgun")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bounced.status, EmailStatus::Failed);
+    assert!(bounced.failure.unwrap().permanent);
+    assert!(
+        store::suppression(&*table, "ghost@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -7,9 +7,15 @@ use axum::{Router, body::Body, http::Request};
 use http_body_util::BodyExt;
 use local::{Backend, Options, Platform};
 use serde_json::Value;
-use shared::{Config, adapters::embedded::mailbox::MailboxEntry};
+use shared::{
+    Config,
+    adapters::{embedded::mailbox::MailboxEntry, mailgun::MailgunSettings},
+};
 use tempfile::TempDir;
 use tower::ServiceExt;
+
+/// The Mailgun webhook signing key of every test platform.
+pub const MAILGUN_WEBHOOK_KEY: &str = "test-mailgun-webhook-signing-key";
 
 /// The platform admin every test platform is configured with (`PLATFORM_ADMINS`).
 pub const PLATFORM_ADMIN: &str = "admin@platform.test";
@@ -72,10 +78,26 @@ impl TestPlatform {
 
     /// A platform on `dir`: a second one on the same directory is a restart.
     pub async fn in_dir(dir: Arc<TempDir>, backend: Backend) -> Self {
+        Self::start(dir, backend, None).await
+    }
+
+    /// A platform sending through Mailgun (`settings` point at a fake one).
+    pub async fn with_mailgun(settings: MailgunSettings) -> Self {
+        Self::start(
+            Arc::new(tempfile::tempdir().expect("temp dir")),
+            Backend::Embedded,
+            Some(settings),
+        )
+        .await
+    }
+
+    async fn start(dir: Arc<TempDir>, backend: Backend, mailgun: Option<MailgunSettings>) -> Self {
         let options = Options {
             data_dir: dir.path().to_path_buf(),
             config: Config::new("http://127.0.0.1:3000/_dev/app", PLATFORM_ADMIN),
             backend,
+            mailgun,
+            mailgun_webhook_signing_key: Some(MAILGUN_WEBHOOK_KEY.as_bytes().to_vec()),
         };
         let platform = Arc::new(Platform::start(options).await.expect("the platform starts"));
         let router = platform.router();

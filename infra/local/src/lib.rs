@@ -13,6 +13,7 @@ mod pump;
 use std::{path::PathBuf, sync::Arc};
 
 use axum::Router;
+use email_events_worker::EmailEventsWorker;
 use email_worker::EmailWorker;
 use notifications_worker::NotificationsWorker;
 use shared::{
@@ -24,9 +25,10 @@ use shared::{
             queue::EmbeddedQueue,
             table::EmbeddedTable,
         },
+        mailgun::{MailgunMailer, MailgunSettings},
     },
     clock::{ShiftedClock, UuidV7},
-    email::{EMAIL_QUEUE, sending::EmailSender},
+    email::{EMAIL_QUEUE, events::EMAIL_EVENTS_QUEUE, sending::EmailSender},
     mail::Mailer,
     notifications::NOTIFICATIONS_QUEUE,
     queue::Queue,
@@ -46,6 +48,12 @@ pub struct Options {
     /// Links in emails point to `config.app_url`.
     pub config: Config,
     pub backend: Backend,
+    /// Send through Mailgun (`MAIL_PROVIDER=mailgun`) instead of the backend's
+    /// mailer (the mailbox alone, or SES); the mailbox still records it.
+    pub mailgun: Option<MailgunSettings>,
+    /// Serve `POST /webhooks/mailgun`, verifying with this key
+    /// (`MAILGUN_WEBHOOK_SIGNING_KEY`).
+    pub mailgun_webhook_signing_key: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +94,7 @@ pub struct Platform {
     pub clock: Arc<ShiftedClock>,
     pub mailbox: Arc<Mailbox>,
     workers: Vec<Worker>,
+    mailgun_webhook_signing_key: Option<Vec<u8>>,
 }
 
 impl Platform {
@@ -144,6 +153,13 @@ impl Platform {
                 }
             };
 
+        let mailer: Arc<dyn Mailer> = match options.mailgun {
+            Some(settings) => Arc::new(RecordingMailer {
+                inner: Arc::new(MailgunMailer::new(reqwest::Client::new(), settings)),
+                mailbox: mailbox.clone(),
+            }),
+            None => mailer,
+        };
         let deps = Deps {
             table,
             queue,
@@ -160,6 +176,7 @@ impl Platform {
             clock: clock.clone(),
         });
         let notifications_worker = NotificationsWorker::new(deps.clone());
+        let email_events_worker = EmailEventsWorker::new(deps.table.clone(), clock.clone());
         // In pipeline order, so one pass of `drain_queues` mostly suffices.
         let workers = vec![
             Worker::new(NOTIFICATIONS_QUEUE, move |event| {
@@ -170,21 +187,31 @@ impl Platform {
                 let worker = email_worker.clone();
                 async move { worker.handle(event).await }
             }),
+            Worker::new(EMAIL_EVENTS_QUEUE, move |event| {
+                let worker = email_events_worker.clone();
+                async move { worker.handle(event).await }
+            }),
         ];
         Ok(Platform {
             deps,
             clock,
             mailbox,
             workers,
+            mailgun_webhook_signing_key: options.mailgun_webhook_signing_key,
         })
     }
 
-    /// Every HTTP function's routes at their API Gateway paths, plus `/_dev`.
+    /// Every HTTP function's routes at their API Gateway paths, the webhooks
+    /// at their function URL paths, plus `/_dev`.
     pub fn router(&self) -> Router {
-        Router::new()
+        let mut router = Router::new()
             .merge(auth_api::router(self.deps.clone()))
             .merge(email_api::router(self.deps.clone()))
-            .merge(notifications_api::router(self.deps.clone()))
+            .merge(notifications_api::router(self.deps.clone()));
+        if let Some(key) = &self.mailgun_webhook_signing_key {
+            router = router.merge(mailgun_webhook::router(self.deps.clone(), key.clone()));
+        }
+        router
             .merge(dev::router(
                 self.mailbox.clone(),
                 self.deps.config.app_url.clone(),

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::Parser;
 use local::{Backend, Options, Platform};
-use shared::Config;
+use shared::{Config, adapters::mailgun::MailgunSettings};
 
 /// Runs every function of the platform in one process, on embedded state that
 /// survives restarts (or on an AWS-API endpoint with --aws).
@@ -52,7 +52,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &env_or("PLATFORM_ADMINS", ""),
         ),
         backend,
+        mailgun: match std::env::var("MAIL_PROVIDER").as_deref() {
+            Ok("mailgun") => Some(MailgunSettings::from_env()?),
+            _ => None,
+        },
+        mailgun_webhook_signing_key: std::env::var("MAILGUN_WEBHOOK_SIGNING_KEY")
+            .ok()
+            .map(String::into_bytes),
     };
+    if options.mailgun_webhook_signing_key.is_none() {
+        tracing::info!("MAILGUN_WEBHOOK_SIGNING_KEY is not set: POST /webhooks/mailgun is off");
+    }
     let platform = Arc::new(Platform::start(options).await?);
     platform.spawn_pumps();
 

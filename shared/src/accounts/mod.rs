@@ -25,12 +25,10 @@ use self::{
 };
 use crate::{
     Deps,
-    email::{EMAIL_QUEUE, EmailJob},
     error::{Error, Result},
     keys,
-    notifications::NotificationType,
+    notifications::{self, Audience, NotificationType},
     paging::{Page, PageParams},
-    queue::enqueue,
     records::from_item,
     roles::PlatformRole,
     table::{Condition, TableError, Update, Write},
@@ -194,7 +192,7 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
         other => other?,
     }
     // The account exists now; if the queue is down the user can ask for the link again.
-    if let Err(e) = send_email(
+    if let Err(e) = notify(
         deps,
         &user,
         NotificationType::VerifyEmail,
@@ -234,7 +232,7 @@ pub async fn resend_verification(deps: &Deps, email: &str) -> Result<()> {
         now(deps),
     )?;
     deps.table.transact(vec![write]).await?;
-    send_email(
+    notify(
         deps,
         &user,
         NotificationType::VerifyEmail,
@@ -311,6 +309,7 @@ pub async fn login(
         attempts: 0,
         device_hash,
         user_agent,
+        new_device: !known_device,
     };
     let ttl = later(now, MFA_CODE_TTL).as_second();
     deps.table
@@ -324,7 +323,7 @@ pub async fn login(
             },
         ])
         .await?;
-    send_email(
+    notify(
         deps,
         &user,
         NotificationType::MfaCode,
@@ -445,14 +444,21 @@ pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<T
         key,
         condition: Some(Condition::And(vec![Condition::Exists, attempts_left])),
     };
-    start_session(
+    let new_device = challenge.new_device;
+    let user_agent = challenge.user_agent.clone();
+    let tokens = start_session(
         deps,
         &user,
         challenge.device_hash.as_deref(),
         challenge.user_agent,
         vec![spend],
     )
-    .await
+    .await?;
+    if new_device {
+        let data = json!({ "user_agent": user_agent });
+        notify_security(deps, &user.id, NotificationType::NewDeviceSignIn, data).await;
+    }
+    Ok(tokens)
 }
 
 /// Starts a session: its record, its first refresh token, the device remembered,
@@ -664,6 +670,7 @@ pub async fn change_password(
         )
         .await?;
     store::end_sessions(&*deps.table, &user.id, Some(&caller.session_id)).await?;
+    notify_security(deps, &user.id, NotificationType::PasswordChanged, json!({})).await;
     Ok(())
 }
 
@@ -676,7 +683,7 @@ pub async fn forgot_password(deps: &Deps, email: &str) -> Result<()> {
     let (token, write) = one_time_token(&user, keys::password_reset, RESET_TOKEN_TTL, now(deps))?;
     deps.table.transact(vec![write]).await?;
     let link = format!("{}/reset-password?token={token}", deps.config.app_url);
-    send_email(
+    notify(
         deps,
         &user,
         NotificationType::PasswordReset,
@@ -698,6 +705,8 @@ pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Res
         .remove("locked_until");
     let user_id = spend_token(deps, keys::password_reset(&token_hash(token)), update).await?;
     store::end_sessions(&*deps.table, &user_id, None).await?;
+    let data = json!({ "reason": "your password was reset" });
+    notify_security(deps, &user_id, NotificationType::SessionsRevoked, data).await;
     Ok(())
 }
 
@@ -820,22 +829,17 @@ fn verification_link(deps: &Deps, token: &str) -> serde_json::Value {
     json!({ "link": format!("{}/verify-email?token={token}", deps.config.app_url) })
 }
 
-/// Puts an email on the email queue; the email worker sends it.
-async fn send_email(
-    deps: &Deps,
-    user: &UserRecord,
-    kind: NotificationType,
-    data: serde_json::Value,
-) -> Result<()> {
-    let job = EmailJob {
-        id: deps.ids.new_id(),
-        to: user.email.as_str().into(),
-        kind,
-        recipient_name: Some(user.name.as_str().into()),
-        org_id: None,
-        org_name: None,
-        data,
-    };
-    enqueue(&*deps.queue, EMAIL_QUEUE, &job).await?;
-    Ok(())
+/// Notifies `user` through the notifications pipeline.
+async fn notify(deps: &Deps, user: &UserRecord, kind: NotificationType, data: Value) -> Result<()> {
+    notifications::emit(deps, kind, Audience::User(user.id.clone()), None, data).await
+}
+
+/// Notifies `user` of a security event after the change is made: a queue
+/// failure is logged, never turned into a failed request.
+async fn notify_security(deps: &Deps, user_id: &str, kind: NotificationType, data: Value) {
+    if let Err(e) =
+        notifications::emit(deps, kind, Audience::User(user_id.to_string()), None, data).await
+    {
+        tracing::error!(%user_id, kind = kind.name(), error = %e, "could not emit a security notification");
+    }
 }

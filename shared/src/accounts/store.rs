@@ -69,6 +69,10 @@ pub struct ChallengeRecord {
     pub attempts: i64,
     pub device_hash: Option<String>,
     pub user_agent: Option<String>,
+    /// Whether the login comes from a device never seen (not only from MFA
+    /// being on); completing it raises a new-device sign-in notice.
+    #[serde(default)]
+    pub new_device: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
