@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{
     EmailJob, RenderError,
+    events::normalize_message_id,
     log::{EmailLog, EmailStatus, Failure},
     render, store,
 };
@@ -81,6 +82,8 @@ impl EmailSender {
         };
         match self.mailer.send(&email).await {
             Ok(message_id) => {
+                // As provider events will name it: without angle brackets.
+                let message_id = normalize_message_id(&message_id);
                 store::mark_sent(table, &log, &message_id, self.clock.now()).await?;
                 Ok(Outcome::Sent { message_id })
             }
