@@ -31,7 +31,12 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
     assert!(documented.len() >= 14);
     let paths: BTreeSet<&String> = documented.iter().map(|(_, path)| path).collect();
     for path in paths {
-        let concrete = path.replace("{session_id}", "0190f2c1-7a80-7000-8000-000000000001");
+        let id = "0190f2c1-7a80-7000-8000-000000000001";
+        let concrete = path
+            .replace("{session_id}", id)
+            .replace("{notification_id}", id)
+            .replace("{org_id}", id)
+            .replace("{email}", "ada@example.com");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"
