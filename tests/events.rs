@@ -43,10 +43,12 @@ async fn every_sample_event_has_a_handler_case() {
         names,
         [
             "auth-api.json",
+            "email-api.json",
             "email-events-mailgun.json",
             "email-events-ses.json",
             "email-worker.json",
             "mailgun-webhook.json",
+            "notifications-api.json",
             "notifications-worker.json"
         ]
     );
@@ -55,15 +57,7 @@ async fn every_sample_event_has_a_handler_case() {
 #[tokio::test]
 async fn auth_api_event_signs_a_user_up() {
     let p = TestPlatform::embedded().await;
-    let request =
-        lambda_http::request::from_str(&event("auth-api.json")).expect("an API Gateway event");
-    let (parts, body) = request.into_parts();
-    let reply = p
-        .send(axum::http::Request::from_parts(
-            parts,
-            axum::body::Body::from(body.to_vec()),
-        ))
-        .await;
+    let reply = p.send(api_request(&event("auth-api.json"))).await;
     assert_eq!(reply.status, 201, "{reply:?}");
     assert!(reply.body["user_id"].is_string());
     let mail = p.last_mail("ada@example.com", "verify_email").await;
@@ -179,4 +173,50 @@ async fn email_events_worker_events_update_the_log() {
             .unwrap()
             .is_some()
     );
+}
+
+/// Feeds an API Gateway sample event, signed in as `email`, through the
+/// platform's router (the same routers the Lambdas run).
+async fn api_event(p: &TestPlatform, name: &str, email: &str) -> platform_tests::platform::Reply {
+    p.confirmed_user(email, "correct horse battery", "Sample User")
+        .await;
+    let login = p
+        .post(
+            "/v1/auth/login",
+            json!({ "email": email, "password": "correct horse battery", "device_id": "d" }),
+        )
+        .await;
+    let token = login.body["access_token"].as_str().unwrap();
+    p.send(api_request(
+        &event(name).replace("REPLACE_WITH_ACCESS_TOKEN", token),
+    ))
+    .await
+}
+
+/// The request an API Gateway (HTTP API, payload 2.0) sample event carries.
+fn api_request(sample: &str) -> axum::http::Request<axum::body::Body> {
+    let request = lambda_http::request::from_str(sample).expect("an API Gateway event");
+    let (parts, body) = request.into_parts();
+    axum::http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()))
+}
+
+#[tokio::test]
+async fn email_api_event_lists_the_email_log() {
+    let p = TestPlatform::embedded().await;
+    let reply = api_event(
+        &p,
+        "email-api.json",
+        platform_tests::platform::PLATFORM_ADMIN,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["items"][0]["type"], "verify_email");
+}
+
+#[tokio::test]
+async fn notifications_api_event_lists_the_inbox() {
+    let p = TestPlatform::embedded().await;
+    let reply = api_event(&p, "notifications-api.json", "ada@example.com").await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["unread_count"], 0);
 }
