@@ -178,14 +178,7 @@ async fn email_events_worker_events_update_the_log() {
 /// Feeds an API Gateway sample event, signed in as `email`, through the
 /// platform's router (the same routers the Lambdas run).
 async fn api_event(p: &TestPlatform, name: &str, email: &str) -> platform_tests::platform::Reply {
-    p.confirmed_user(email, "correct horse battery", "Sample User")
-        .await;
-    let login = p
-        .post(
-            "/v1/auth/login",
-            json!({ "email": email, "password": "correct horse battery", "device_id": "d" }),
-        )
-        .await;
+    let login = p.signed_in(email, "correct horse battery", "d").await;
     let token = login.body["access_token"].as_str().unwrap();
     p.send(api_request(
         &event(name).replace("REPLACE_WITH_ACCESS_TOKEN", token),

@@ -175,6 +175,20 @@ impl TestPlatform {
             .to_string()
     }
 
+    /// Signs up, confirms and logs in `email` from `device`; returns the login
+    /// reply (tokens and user).
+    pub async fn signed_in(&self, email: &str, password: &str, device: &str) -> Reply {
+        self.confirmed_user(email, password, "Test User").await;
+        let login = self
+            .post(
+                "/v1/auth/login",
+                serde_json::json!({ "email": email, "password": password, "device_id": device }),
+            )
+            .await;
+        assert_eq!(login.status, 200, "{login:?}");
+        login
+    }
+
     /// Runs the queue workers until the queues are empty, then lists the
     /// mailbox, newest first.
     pub async fn mail(&self) -> Vec<MailboxEntry> {

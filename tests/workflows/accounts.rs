@@ -20,24 +20,6 @@ on_both_backends!(
 
 const PASSWORD: &str = "correct horse battery";
 
-/// Signs up and confirms `email`; returns the user id.
-async fn confirmed_user(p: &TestPlatform, email: &str) -> String {
-    let signup = p
-        .post(
-            "/v1/auth/signup",
-            json!({ "email": email, "password": PASSWORD, "name": "Ada Lovelace" }),
-        )
-        .await;
-    assert_eq!(signup.status, 201, "{signup:?}");
-    let mail = p.last_mail(email, "verify_email").await;
-    let token = query_param(&mail.links[0], "token");
-    let verified = p
-        .post("/v1/auth/verify-email", json!({ "token": token }))
-        .await;
-    assert_eq!(verified.status, 200, "{verified:?}");
-    signup.body["user_id"].as_str().unwrap().to_string()
-}
-
 async fn login(p: &TestPlatform, email: &str, password: &str, device: &str) -> Reply {
     p.post(
         "/v1/auth/login",
@@ -181,7 +163,8 @@ async fn signup_confirm_and_login(p: TestPlatform) {
 }
 
 async fn new_device_needs_an_emailed_code(p: TestPlatform) {
-    confirmed_user(&p, "grace@example.com").await;
+    p.confirmed_user("grace@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     // The first login remembers its device.
     assert_eq!(
         login(&p, "grace@example.com", PASSWORD, "laptop")
@@ -306,7 +289,8 @@ async fn new_device_needs_an_emailed_code(p: TestPlatform) {
 }
 
 async fn refresh_rotates_and_reuse_ends_the_session(p: TestPlatform) {
-    confirmed_user(&p, "alan@example.com").await;
+    p.confirmed_user("alan@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let first = login(&p, "alan@example.com", PASSWORD, "laptop").await;
     let first_refresh = refresh_token(&first);
 
@@ -386,7 +370,8 @@ fn assert_retry_after(reply: &Reply, lock_secs: u64) {
 }
 
 async fn lockout_after_three_failures_and_reset_lifts_it(p: TestPlatform) {
-    confirmed_user(&p, "linus@example.com").await;
+    p.confirmed_user("linus@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let session = login(&p, "linus@example.com", PASSWORD, "laptop").await;
 
     for _ in 0..3 {
@@ -475,7 +460,8 @@ async fn lockout_after_three_failures_and_reset_lifts_it(p: TestPlatform) {
 }
 
 async fn password_change_and_logout_end_sessions(p: TestPlatform) {
-    confirmed_user(&p, "barbara@example.com").await;
+    p.confirmed_user("barbara@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let laptop = login(&p, "barbara@example.com", PASSWORD, "laptop").await;
     let other = login(&p, "barbara@example.com", PASSWORD, "laptop").await;
 
@@ -519,7 +505,8 @@ async fn password_change_and_logout_end_sessions(p: TestPlatform) {
 }
 
 async fn sessions_are_listed_paged_and_revocable(p: TestPlatform) {
-    confirmed_user(&p, "edsger@example.com").await;
+    p.confirmed_user("edsger@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let mut sessions = Vec::new();
     for _ in 0..5 {
         let reply = p
@@ -582,7 +569,8 @@ async fn sessions_are_listed_paged_and_revocable(p: TestPlatform) {
     );
 
     // Another user cannot see or end these sessions.
-    confirmed_user(&p, "mallory@example.com").await;
+    p.confirmed_user("mallory@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let mallory = login(&p, "mallory@example.com", PASSWORD, "x").await;
     let theirs = p
         .authed("GET", "/v1/me/sessions", &access(&mallory), None)
@@ -740,7 +728,8 @@ async fn bad_input_gets_a_problem_never_a_500(p: TestPlatform) {
         (long_challenge.status, long_challenge.problem_code()),
         (401, "invalid_challenge")
     );
-    confirmed_user(p, "ids@example.com").await;
+    p.confirmed_user("ids@example.com", PASSWORD, "Ada Lovelace")
+        .await;
     let session = login(p, "ids@example.com", PASSWORD, "d").await;
     let long_session = p
         .authed(

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use platform_tests::{
     on_both_backends,
-    platform::{PLATFORM_ADMIN, Reply, TestPlatform, query_param},
+    platform::{PLATFORM_ADMIN, Reply, TestPlatform},
 };
 use serde_json::json;
 use shared::{
@@ -28,33 +28,6 @@ on_both_backends!(
 );
 
 const PASSWORD: &str = "correct horse battery";
-
-/// Signs up, confirms and logs in `email`; returns the login reply.
-async fn signed_in(p: &TestPlatform, email: &str) -> Reply {
-    let signup = p
-        .post(
-            "/v1/auth/signup",
-            json!({ "email": email, "password": PASSWORD, "name": "Test User" }),
-        )
-        .await;
-    assert_eq!(signup.status, 201, "{signup:?}");
-    let link = p.last_mail(email, "verify_email").await.links[0].clone();
-    let verified = p
-        .post(
-            "/v1/auth/verify-email",
-            json!({ "token": query_param(&link, "token") }),
-        )
-        .await;
-    assert_eq!(verified.status, 200);
-    let login = p
-        .post(
-            "/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD, "device_id": "d" }),
-        )
-        .await;
-    assert_eq!(login.status, 200, "{login:?}");
-    login
-}
 
 fn token(login: &Reply) -> String {
     login.body["access_token"].as_str().unwrap().to_string()
@@ -96,9 +69,9 @@ async fn event(p: &TestPlatform, email_id: &str, event_id: &str, kind: EmailEven
 }
 
 async fn platform_admins_read_every_email_and_others_are_refused(p: TestPlatform) {
-    let admin = signed_in(&p, PLATFORM_ADMIN).await;
+    let admin = p.signed_in(PLATFORM_ADMIN, PASSWORD, "d").await;
     assert_eq!(admin.body["user"]["platform_role"], "admin");
-    let user = signed_in(&p, "user@example.com").await;
+    let user = p.signed_in("user@example.com", PASSWORD, "d").await;
     assert_eq!(user.body["user"]["platform_role"], json!(null));
 
     let all = p
@@ -172,9 +145,9 @@ async fn platform_admins_read_every_email_and_others_are_refused(p: TestPlatform
 }
 
 async fn organization_admins_read_their_organization_log_only(p: TestPlatform) {
-    let owner = signed_in(&p, "owner@example.com").await;
-    let viewer = signed_in(&p, "viewer@example.com").await;
-    let outsider = signed_in(&p, "outsider@example.com").await;
+    let owner = p.signed_in("owner@example.com", PASSWORD, "d").await;
+    let viewer = p.signed_in("viewer@example.com", PASSWORD, "d").await;
+    let outsider = p.signed_in("outsider@example.com", PASSWORD, "d").await;
     // Organizations have no API until the organizations issue; seed one as it will store it.
     let org_id = "0190f2c1-7a80-7000-8000-00000000000a";
     let table = &p.platform.deps.table;
@@ -235,7 +208,7 @@ async fn organization_admins_read_their_organization_log_only(p: TestPlatform) {
 }
 
 async fn provider_events_update_the_log_once_and_suppress_bounced_addresses(p: TestPlatform) {
-    let admin = signed_in(&p, PLATFORM_ADMIN).await;
+    let admin = p.signed_in(PLATFORM_ADMIN, PASSWORD, "d").await;
     let id = "0190f2c1-7a80-7000-8000-0000000000f1";
     send(&p, id, "gone@example.com", NotificationType::Invoice, None).await;
     assert_eq!(

@@ -19,18 +19,6 @@ on_both_backends!(
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn signed_in(p: &TestPlatform, email: &str, device: &str) -> Reply {
-    p.confirmed_user(email, PASSWORD, "Test User").await;
-    let login = p
-        .post(
-            "/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD, "device_id": device }),
-        )
-        .await;
-    assert_eq!(login.status, 200, "{login:?}");
-    login
-}
-
 fn token(login: &Reply) -> String {
     login.body["access_token"].as_str().unwrap().to_string()
 }
@@ -74,7 +62,7 @@ async fn admin_log_of(p: &TestPlatform, admin: &str, to: &str) -> Value {
 }
 
 async fn mailgun_webhooks_update_the_email_log_once(p: TestPlatform) {
-    let admin = token(&signed_in(&p, PLATFORM_ADMIN, "d").await);
+    let admin = token(&p.signed_in(PLATFORM_ADMIN, PASSWORD, "d").await);
     p.confirmed_user("ada@example.com", PASSWORD, "Ada").await;
     let sent = admin_log_of(&p, &admin, "ada@example.com").await;
     assert_eq!(sent["status"], "sent");
@@ -209,7 +197,7 @@ async fn email_sent_through_mailgun_survives_an_outage() {
 }
 
 async fn security_events_reach_the_user_by_email_and_in_app(p: TestPlatform) {
-    let laptop = signed_in(&p, "grace@example.com", "laptop").await;
+    let laptop = p.signed_in("grace@example.com", PASSWORD, "laptop").await;
     let changed = p
         .authed(
             "POST",
