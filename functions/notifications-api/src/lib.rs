@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -13,8 +13,9 @@ use shared::{
     Deps,
     accounts::Caller,
     error::Error,
-    http::JsonBody,
+    http::{JsonBody, QueryParams},
     notifications::{inbox, settings},
+    paging::PageParams,
 };
 
 pub fn router(deps: Deps) -> Router {
@@ -57,27 +58,13 @@ struct InboxParams {
 async fn list_notifications(
     State(deps): State<Deps>,
     caller: Caller,
-    params: std::result::Result<Query<InboxParams>, QueryRejection>,
+    QueryParams(params): QueryParams<InboxParams>,
 ) -> Result<Response> {
-    let Query(params) = params.map_err(|rejection| {
-        Error::validation(
-            "query",
-            format!(
-                "give unread_only as true or false and limit as a number from 1 to {}: {}",
-                inbox::MAX_PAGE,
-                rejection.body_text()
-            ),
-        )
-    })?;
-    let page = inbox::list(
-        &deps,
-        &caller,
-        params.unread_only,
-        params.limit,
-        params.cursor,
-    )
-    .await?;
-    Ok(Json(page).into_response())
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    Ok(Json(inbox::list(&deps, &caller, params.unread_only, page).await?).into_response())
 }
 
 async fn mark_read(

@@ -28,13 +28,12 @@ use crate::{
     email::render_in_app,
     error::{Error, Result},
     keys,
+    paging::PageParams,
     records::{from_item, to_item},
     table::{Condition, Index, Query, SortKey, TableError, Update, Write},
     types::is_id,
 };
 
-pub const MAX_PAGE: u32 = 100;
-pub const DEFAULT_PAGE: u32 = 20;
 /// Attempts at storing a delivery while read-alls keep moving the generation.
 const STORE_ATTEMPTS: usize = 3;
 
@@ -162,16 +161,9 @@ pub async fn list(
     deps: &Deps,
     caller: &Caller,
     unread_only: bool,
-    limit: Option<u32>,
-    cursor: Option<String>,
+    page: PageParams,
 ) -> Result<InboxPage> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("give a limit from 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = page.limit()?;
     let user_id = &caller.user_id;
     let state = state(deps, user_id).await?;
     let query = if unread_only {
@@ -182,7 +174,7 @@ pub async fn list(
     };
     let page = deps
         .table
-        .query(&query.backward().limit(limit).after(cursor))
+        .query(&query.backward().limit(limit).after(page.cursor))
         .await?;
     let items = page
         .items

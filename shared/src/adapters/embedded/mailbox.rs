@@ -38,6 +38,8 @@ pub struct MailboxEntry {
     /// RFC 3339.
     pub sent_at: String,
     pub message_id: String,
+    /// The email's type (`verify_email`, ...).
+    #[serde(rename = "type")]
     pub kind: String,
 }
 
