@@ -144,3 +144,8 @@ pub const SUPPRESSIONS: &str = "SUPPRESSIONS";
 pub fn webhook_token(provider: &str, token: &str) -> Key {
     Key::new(format!("WEBHOOK_TOKEN#{provider}#{token}"), "TOKEN")
 }
+
+/// A response kept for an `Idempotency-Key` (by the hash of its owner and key).
+pub fn idempotency_key(hash: &str) -> Key {
+    Key::new(format!("IDEMPOTENCY#{hash}"), "KEY")
+}

@@ -9,6 +9,7 @@ mod deps;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod notifications;

@@ -7,7 +7,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, get, patch, post},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -16,6 +16,7 @@ use shared::{
     accounts::{self, Caller, LoginOutcome, LoginRequest, SignupRequest, Tokens, UpdateMeRequest},
     error::Error,
     http::{JsonBody, QueryParams},
+    idempotency::idempotent,
     paging::PageParams,
 };
 
@@ -24,20 +25,29 @@ use shared::{
 pub const REFRESH_COOKIE: &str = "__Host-refresh";
 
 pub fn router(deps: Deps) -> Router {
+    // Routes a client may retry take an Idempotency-Key; those answering with
+    // tokens (login, MFA, refresh) don't, so no token is ever kept.
+    let retryable = |route| idempotent(route, &deps);
     let routes = Router::new()
-        .route("/v1/auth/signup", post(signup))
-        .route("/v1/auth/verify-email", post(verify_email))
-        .route("/v1/auth/verify-email/resend", post(resend_verification))
+        .route("/v1/auth/signup", retryable(post(signup)))
+        .route("/v1/auth/verify-email", retryable(post(verify_email)))
+        .route(
+            "/v1/auth/verify-email/resend",
+            retryable(post(resend_verification)),
+        )
         .route("/v1/auth/login", post(login))
         .route("/v1/auth/mfa/verify", post(verify_mfa))
         .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
-        .route("/v1/auth/password/change", post(change_password))
-        .route("/v1/auth/password/forgot", post(forgot_password))
-        .route("/v1/auth/password/reset", post(reset_password))
-        .route("/v1/me", get(me).patch(update_me))
+        .route("/v1/auth/logout", retryable(post(logout)))
+        .route("/v1/auth/password/change", retryable(post(change_password)))
+        .route("/v1/auth/password/forgot", retryable(post(forgot_password)))
+        .route("/v1/auth/password/reset", retryable(post(reset_password)))
+        .route("/v1/me", get(me).merge(retryable(patch(update_me))))
         .route("/v1/me/sessions", get(list_sessions))
-        .route("/v1/me/sessions/{session_id}", delete(revoke_session));
+        .route(
+            "/v1/me/sessions/{session_id}",
+            retryable(delete(revoke_session)),
+        );
     shared::http::api(routes, deps)
 }
 

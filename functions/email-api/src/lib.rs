@@ -14,6 +14,7 @@ use shared::{
     email::{admin, log::EmailStatus, store::LogFilter},
     error::Error,
     http::QueryParams,
+    idempotency::idempotent,
     notifications::NotificationType,
     paging::PageParams,
 };
@@ -23,7 +24,10 @@ pub fn router(deps: Deps) -> Router {
         .route("/v1/orgs/{org_id}/email-logs", get(org_email_logs))
         .route("/v1/admin/email-logs", get(platform_email_logs))
         .route("/v1/admin/suppressions", get(suppressions))
-        .route("/v1/admin/suppressions/{email}", delete(lift_suppression));
+        .route(
+            "/v1/admin/suppressions/{email}",
+            idempotent(delete(lift_suppression), &deps),
+        );
     shared::http::api(routes, deps)
 }
 

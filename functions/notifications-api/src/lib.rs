@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use serde::Deserialize;
 use shared::{
@@ -14,6 +14,7 @@ use shared::{
     accounts::Caller,
     error::Error,
     http::{JsonBody, QueryParams},
+    idempotency::idempotent,
     notifications::{inbox, settings},
     paging::PageParams,
 };
@@ -22,13 +23,16 @@ pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .route(
             "/v1/me/notification-settings",
-            get(get_settings).put(change_settings),
+            get(get_settings).merge(idempotent(put(change_settings), &deps)),
         )
         .route("/v1/me/notifications", get(list_notifications))
-        .route("/v1/me/notifications/read-all", post(mark_all_read))
+        .route(
+            "/v1/me/notifications/read-all",
+            idempotent(post(mark_all_read), &deps),
+        )
         .route(
             "/v1/me/notifications/{notification_id}/read",
-            post(mark_read),
+            idempotent(post(mark_read), &deps),
         );
     shared::http::api(routes, deps)
 }
