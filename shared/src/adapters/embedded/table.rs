@@ -5,13 +5,14 @@
 //! transaction, so checking a condition and writing are one atomic step.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::Value;
 
+use super::sqlite::{Database, SqliteError};
 use crate::adapters::table_requests::{
     check_item, check_key, check_query, check_transaction, check_update, check_write,
     encode_cursor, key_item,
@@ -42,7 +43,7 @@ const SCHEMA: &str = "
 const LIVE: &str = "(ttl IS NULL OR ttl > ?)";
 
 pub struct EmbeddedTable {
-    connection: Arc<Mutex<Connection>>,
+    database: Database,
     clock: Arc<dyn Clock>,
 }
 
@@ -55,33 +56,21 @@ fn json_error(error: serde_json::Error) -> TableError {
 }
 
 impl EmbeddedTable {
-    /// Opens (or creates) the table in a file, in WAL mode, and purges the items
-    /// that expired while it was closed.
+    /// Opens (or creates) the table in a file and purges the items that
+    /// expired while it was closed.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
-        let connection = Connection::open(path).map_err(sqlite_error)?;
-        connection
-            .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
-            .map_err(sqlite_error)?;
-        // Safe with WAL (no corruption on a crash), and far fewer fsyncs.
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sqlite_error)?;
-        Self::with_schema(connection, clock)
+        let database = Database::open(path, &schema_purging_before(clock.now().as_second()));
+        Ok(EmbeddedTable {
+            database: database.map_err(backend)?,
+            clock,
+        })
     }
 
     /// A table that lives as long as this value, for tests.
     pub fn in_memory(clock: Arc<dyn Clock>) -> Result<Self, TableError> {
-        Self::with_schema(Connection::open_in_memory().map_err(sqlite_error)?, clock)
-    }
-
-    fn with_schema(connection: Connection, clock: Arc<dyn Clock>) -> Result<Self, TableError> {
-        connection.execute_batch(SCHEMA).map_err(sqlite_error)?;
-        let now = clock.now().as_second();
-        connection
-            .execute("DELETE FROM items WHERE ttl <= ?1", params![now])
-            .map_err(sqlite_error)?;
+        let database = Database::in_memory(&schema_purging_before(clock.now().as_second()));
         Ok(EmbeddedTable {
-            connection: Arc::new(Mutex::new(connection)),
+            database: database.map_err(backend)?,
             clock,
         })
     }
@@ -91,14 +80,11 @@ impl EmbeddedTable {
         &self,
         work: impl FnOnce(&mut Connection, i64) -> Result<T, TableError> + Send + 'static,
     ) -> Result<T, TableError> {
-        let connection = Arc::clone(&self.connection);
         let now = self.clock.now().as_second();
-        tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut connection, now)
-        })
-        .await
-        .map_err(|e| TableError::Backend(format!("table task failed: {e}")))?
+        self.database
+            .with_connection(move |connection| work(connection, now))
+            .await
+            .map_err(backend)?
     }
 
     /// Runs `work` in an IMMEDIATE transaction, committed only if it succeeds.
@@ -116,6 +102,16 @@ impl EmbeddedTable {
         })
         .await
     }
+}
+
+fn backend(error: SqliteError) -> TableError {
+    TableError::Backend(error.to_string())
+}
+
+/// The schema, and the purge of items expired at `now` (an integer, so safe to
+/// write into the SQL).
+fn schema_purging_before(now: i64) -> String {
+    format!("{SCHEMA}\nDELETE FROM items WHERE ttl <= {now};")
 }
 
 fn parse_item(body: String) -> Result<Item, TableError> {
@@ -390,9 +386,10 @@ mod tests {
     /// table is what removes them from disk.
     #[test]
     fn opening_purges_expired_rows() {
-        let connection = Connection::open_in_memory().expect("open");
-        connection.execute_batch(SCHEMA).expect("schema");
+        let path = std::env::temp_dir().join(format!("purge-{}.sqlite3", uuid::Uuid::now_v7()));
+        drop(EmbeddedTable::open(&path, Arc::new(SystemClock)).expect("create"));
         let now = SystemClock.now().as_second();
+        let connection = Connection::open(&path).expect("open");
         for (sk, ttl) in [
             ("expired", Some(now - 1)),
             ("live", Some(now + 60)),
@@ -405,8 +402,7 @@ mod tests {
                 )
                 .expect("insert");
         }
-        let table = EmbeddedTable::with_schema(connection, Arc::new(SystemClock)).expect("open");
-        let connection = table.connection.lock().expect("lock");
+        drop(EmbeddedTable::open(&path, Arc::new(SystemClock)).expect("reopen"));
         let mut statement = connection
             .prepare("SELECT sk FROM items ORDER BY sk")
             .expect("select");
@@ -416,5 +412,8 @@ mod tests {
             .collect::<Result<_, _>>()
             .expect("rows");
         assert_eq!(left, ["lasting", "live"]);
+        drop(statement);
+        drop(connection);
+        let _ = std::fs::remove_file(&path);
     }
 }
