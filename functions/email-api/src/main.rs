@@ -5,6 +5,6 @@ use shared::adapters::aws;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let deps = aws::deps_from_env(&[]).await?;
+    let deps = aws::deps_from_env(&[], aws::TokenKey::FromEnv).await?;
     lambda_http::run(email_api::router(deps).fallback(shared::http::no_route)).await
 }

@@ -6,6 +6,6 @@ use shared::adapters::aws;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     // It reads and writes the table only; it sends nothing to a queue.
-    let deps = aws::deps_from_env(&[]).await?;
+    let deps = aws::deps_from_env(&[], aws::TokenKey::FromEnv).await?;
     lambda_http::run(notifications_api::router(deps).fallback(shared::http::no_route)).await
 }

@@ -10,7 +10,7 @@ use crate::{
     Config, Deps,
     clock::{SystemClock, UuidV7},
     queue::QueueError,
-    secrets::{Secrets, SecretsError},
+    secrets::{SecretKey, Secrets, SecretsError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +23,19 @@ pub enum ConfigError {
     Queue(#[from] QueueError),
 }
 
-/// The ports of an API function on AWS, from its environment: `TABLE_NAME`, a
+/// Whether a function signs or verifies access tokens.
+pub enum TokenKey {
+    /// It does: the key comes from `TOKEN_SIGNING_KEY`.
+    FromEnv,
+    /// It handles no tokens, so it is not given the key: a random one stands
+    /// in, and any token it met would fail verification.
+    Unused,
+}
+
+/// The ports of a function on AWS, from its environment: `TABLE_NAME`, a
 /// `<NAME>_QUEUE_URL` for each queue it sends to, the secrets and the config.
 /// Called once per cold start; the SDK honours `AWS_ENDPOINT_URL`.
-pub async fn deps_from_env(queues: &[&str]) -> Result<Deps, ConfigError> {
+pub async fn deps_from_env(queues: &[&str], token_key: TokenKey) -> Result<Deps, ConfigError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table_name = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
     let clock = Arc::new(SystemClock);
@@ -41,7 +50,12 @@ pub async fn deps_from_env(queues: &[&str]) -> Result<Deps, ConfigError> {
         queue: Arc::new(queue),
         clock,
         ids: Arc::new(UuidV7),
-        secrets: Arc::new(Secrets::from_env()?),
+        secrets: Arc::new(match token_key {
+            TokenKey::FromEnv => Secrets::from_env()?,
+            TokenKey::Unused => Secrets {
+                token_signing_key: SecretKey::random(),
+            },
+        }),
         config: Arc::new(Config::from_env()),
     })
 }
