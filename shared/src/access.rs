@@ -9,16 +9,16 @@ use crate::{
     accounts::Caller,
     error::{Error, Result},
     keys,
-    roles::{OrgRole, PlatformRole},
+    roles::{OrgRole, Permission, PlatformRole},
     types::is_id,
 };
 
-/// The caller's role in `org_id`, if it is `at_least` the given one.
-pub async fn require_org_role(
+/// The caller's role in `org_id`, if that role grants `permission`.
+pub async fn require_org_permission(
     deps: &Deps,
     caller: &Caller,
     org_id: &str,
-    at_least: OrgRole,
+    permission: Permission,
 ) -> Result<OrgRole> {
     if !is_id(org_id) {
         return Err(Error::NotFound("organization"));
@@ -31,7 +31,7 @@ pub async fn require_org_role(
         .and_then(|m| m.get("role").cloned())
         .and_then(|r| serde_json::from_value(r).ok())
         .ok_or(Error::NotFound("organization"))?;
-    if !role.at_least(at_least) {
+    if !role.can(permission) {
         return Err(Error::Forbidden);
     }
     Ok(role)

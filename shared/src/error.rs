@@ -47,6 +47,10 @@ pub enum Error {
     Unauthorized,
     #[error("the current password is wrong")]
     InvalidCurrentPassword,
+    #[error("this slug is taken: choose another")]
+    SlugTaken,
+    #[error("the record changed while you edited it: read it again and retry")]
+    EditConflict,
     #[error("your role does not allow this")]
     Forbidden,
     #[error("no such {0}")]
@@ -70,7 +74,7 @@ impl Error {
         match self {
             Error::Validation(_) => 422,
             Error::InvalidToken | Error::InvalidCursor => 400,
-            Error::EmailTaken => 409,
+            Error::EmailTaken | Error::SlugTaken | Error::EditConflict => 409,
             Error::InvalidCredentials
             | Error::InvalidChallenge
             | Error::InvalidCode
@@ -90,6 +94,8 @@ impl Error {
             Error::Validation(_) => "validation_failed",
             Error::InvalidToken => "invalid_token",
             Error::EmailTaken => "email_taken",
+            Error::SlugTaken => "slug_taken",
+            Error::EditConflict => "edit_conflict",
             Error::InvalidCredentials => "invalid_credentials",
             Error::EmailNotVerified => "email_not_verified",
             Error::AccountLocked { .. } => "account_locked",

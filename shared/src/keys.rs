@@ -149,3 +149,40 @@ pub fn webhook_token(provider: &str, token: &str) -> Key {
 pub fn idempotency_key(hash: &str) -> Key {
     Key::new(format!("IDEMPOTENCY#{hash}"), "KEY")
 }
+
+/// Guard item making an organization slug unique; holds the organization's id.
+pub fn slug_guard(slug: &str) -> Key {
+    Key::new(format!("SLUG#{slug}"), "SLUG")
+}
+
+/// GSI1 partition of a user's memberships ("my organizations").
+pub fn user_organizations(user_id: &str) -> String {
+    format!("USER#{user_id}#ORGS")
+}
+
+/// GSI1 partition of the organizations shown publicly.
+pub const PUBLIC_ORGS: &str = "PUBLIC_ORGS";
+
+/// GSI2 partition of the organizations of one category shown publicly.
+pub fn public_orgs_in(category: &str) -> String {
+    format!("PUBLIC_ORGS#{category}")
+}
+
+/// Sort key of a public organization: its lower-cased name first, so a name
+/// prefix is a `begins_with` query.
+pub fn public_org_order(name_lower: &str, org_id: &str) -> String {
+    format!("{name_lower}#{org_id}")
+}
+
+/// One entry of an organization's audit log (ids sort by time).
+pub fn audit_entry(org_id: &str, audit_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("AUDIT#{audit_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's audit log.
+pub fn audit_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "AUDIT#".to_string())
+}
+
+/// GSI1 partition of the platform-wide audit log.
+pub const ALL_AUDIT: &str = "AUDIT";

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod adapters;
+pub mod audit;
 pub mod clock;
 mod deps;
 pub mod email;
@@ -13,6 +14,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod notifications;
+pub mod organizations;
 pub mod paging;
 pub mod queue;
 pub mod records;

@@ -207,7 +207,8 @@ impl Platform {
         let mut router = Router::new()
             .merge(auth_api::router(self.deps.clone()))
             .merge(email_api::router(self.deps.clone()))
-            .merge(notifications_api::router(self.deps.clone()));
+            .merge(notifications_api::router(self.deps.clone()))
+            .merge(orgs_api::router(self.deps.clone()));
         if let Some(key) = &self.mailgun_webhook_signing_key {
             router = router.merge(mailgun_webhook::router(self.deps.clone(), key.clone()));
         }

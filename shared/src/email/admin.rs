@@ -8,11 +8,11 @@ use super::{
 };
 use crate::{
     Deps,
-    access::{require_org_role, require_platform_role},
+    access::{require_org_permission, require_platform_role},
     accounts::Caller,
     error::{Error, Result},
     paging::{Page, PageParams},
-    roles::{OrgRole, PlatformRole},
+    roles::{Permission, PlatformRole},
     types::Email,
 };
 
@@ -23,7 +23,7 @@ pub async fn org_email_logs(
     filter: &LogFilter,
     page: PageParams,
 ) -> Result<Page<EmailLog>> {
-    require_org_role(deps, caller, org_id, OrgRole::Admin).await?;
+    require_org_permission(deps, caller, org_id, Permission::ViewEmailLog).await?;
     let limit = page.limit()?;
     let (items, next_cursor) = store::list_logs(
         &*deps.table,
