@@ -95,6 +95,20 @@ pub struct Address {
     pub country: String,
 }
 
+/// What an organization tells about itself: the fields members edit (with
+/// the category) and the public sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub description: Option<String>,
+    pub address: Option<Address>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub social_links: std::collections::BTreeMap<String, String>,
+    pub photos: Vec<String>,
+    pub video_url: Option<String>,
+}
+
 /// An organization's profile as stored (and shown to its members).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
@@ -108,14 +122,8 @@ pub struct Organization {
     pub verification_status: VerificationStatus,
     /// Whether the organization wants its approved profile shown publicly.
     pub public_visible: bool,
-    pub description: Option<String>,
-    pub address: Option<Address>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub website: Option<String>,
-    pub social_links: std::collections::BTreeMap<String, String>,
-    pub photos: Vec<String>,
-    pub video_url: Option<String>,
+    #[serde(flatten)]
+    pub profile: Profile,
     // Counters, changed only by `store::bump_counter`.
     #[serde(default)]
     pub member_count: i64,
@@ -184,14 +192,7 @@ pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Res
         status: OrgStatus::Pending,
         verification_status: VerificationStatus::NotSubmitted,
         public_visible: false,
-        description: None,
-        address: None,
-        phone: None,
-        email: None,
-        website: None,
-        social_links: Default::default(),
-        photos: Vec::new(),
-        video_url: None,
+        profile: Profile::default(),
         member_count: 1,
         product_count: 0,
         qr_count: 0,
@@ -265,14 +266,8 @@ pub struct PublicOrganization {
     pub slug: String,
     pub category: Category,
     pub timezone: String,
-    pub description: Option<String>,
-    pub address: Option<Address>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub website: Option<String>,
-    pub social_links: std::collections::BTreeMap<String, String>,
-    pub photos: Vec<String>,
-    pub video_url: Option<String>,
+    #[serde(flatten)]
+    pub profile: Profile,
 }
 
 impl From<Organization> for PublicOrganization {
@@ -283,14 +278,7 @@ impl From<Organization> for PublicOrganization {
             slug: org.slug,
             category: org.category,
             timezone: org.timezone,
-            description: org.description,
-            address: org.address,
-            phone: org.phone,
-            email: org.email,
-            website: org.website,
-            social_links: org.social_links,
-            photos: org.photos,
-            video_url: org.video_url,
+            profile: org.profile,
         }
     }
 }

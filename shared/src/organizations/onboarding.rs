@@ -35,13 +35,13 @@ pub struct Onboarding {
 impl Onboarding {
     pub fn of(org: &Organization) -> Self {
         let required = [
-            org.description.is_some() && org.address.is_some(),
-            org.phone.is_some() || org.email.is_some(),
-            !org.photos.is_empty(),
+            org.profile.description.is_some() && org.profile.address.is_some(),
+            org.profile.phone.is_some() || org.profile.email.is_some(),
+            !org.profile.photos.is_empty(),
             org.verification_status != VerificationStatus::NotSubmitted,
         ];
         let optional = [
-            org.video_url.is_some(),
+            org.profile.video_url.is_some(),
             org.product_count > 0,
             org.qr_count > 0,
             org.member_count > 1,

@@ -160,22 +160,31 @@ fn apply(current: &Organization, changes: ProfileChanges) -> Result<Organization
         };
     optional_text(
         &mut errors,
-        &mut next.description,
+        &mut next.profile.description,
         changes.description,
         &|raw| validate::text("description", raw, MAX_DESCRIPTION_CHARS),
     );
-    optional_text(&mut errors, &mut next.phone, changes.phone, &|raw| {
-        validate::phone("phone", raw)
-    });
-    optional_text(&mut errors, &mut next.email, changes.email, &|raw| {
-        validate::email("email", raw)
-    });
-    optional_text(&mut errors, &mut next.website, changes.website, &|raw| {
-        validate::url("website", raw)
-    });
     optional_text(
         &mut errors,
-        &mut next.video_url,
+        &mut next.profile.phone,
+        changes.phone,
+        &|raw| validate::phone("phone", raw),
+    );
+    optional_text(
+        &mut errors,
+        &mut next.profile.email,
+        changes.email,
+        &|raw| validate::email("email", raw),
+    );
+    optional_text(
+        &mut errors,
+        &mut next.profile.website,
+        changes.website,
+        &|raw| validate::url("website", raw),
+    );
+    optional_text(
+        &mut errors,
+        &mut next.profile.video_url,
         changes.video_url,
         &|raw| validate::url("video_url", raw),
     );
@@ -183,10 +192,11 @@ fn apply(current: &Organization, changes: ProfileChanges) -> Result<Organization
         next.category = category;
     }
     if let Some(address) = changes.address {
-        next.address = address.and_then(|a| validate::collect(&mut errors, check_address(a)));
+        next.profile.address =
+            address.and_then(|a| validate::collect(&mut errors, check_address(a)));
     }
     if let Some(links) = changes.social_links {
-        next.social_links = links
+        next.profile.social_links = links
             .into_iter()
             .filter_map(|(network, link)| {
                 validate::collect(&mut errors, check_social_link(&network, &link))
@@ -201,7 +211,7 @@ fn apply(current: &Organization, changes: ProfileChanges) -> Result<Organization
                 format!("give at most {MAX_PHOTOS} photos"),
             ));
         }
-        next.photos = photos
+        next.profile.photos = photos
             .iter()
             .filter_map(|raw| validate::collect(&mut errors, validate::url("photos", raw)))
             .collect();
