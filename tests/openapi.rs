@@ -36,7 +36,8 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{session_id}", id)
             .replace("{notification_id}", id)
             .replace("{org_id}", id)
-            .replace("{email}", "ada@example.com");
+            .replace("{email}", "ada@example.com")
+            .replace("{slug}", "corner-bakery");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"
