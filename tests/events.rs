@@ -49,7 +49,8 @@ async fn every_sample_event_has_a_handler_case() {
             "email-worker.json",
             "mailgun-webhook.json",
             "notifications-api.json",
-            "notifications-worker.json"
+            "notifications-worker.json",
+            "orgs-api.json"
         ]
     );
 }
@@ -212,4 +213,12 @@ async fn notifications_api_event_lists_the_inbox() {
     let reply = api_event(&p, "notifications-api.json", "ada@example.com").await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["unread_count"], 0);
+}
+
+#[tokio::test]
+async fn orgs_api_event_lists_my_organizations() {
+    let p = TestPlatform::embedded().await;
+    let reply = api_event(&p, "orgs-api.json", "owner@example.com").await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["items"], json!([]));
 }
