@@ -26,6 +26,14 @@ use crate::{
 pub enum AuditAction {
     OrganizationCreated,
     ProfileUpdated,
+    MemberInvited,
+    InviteRevoked,
+    InviteResent,
+    MemberJoined,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberLeft,
+    OwnershipTransferred,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,6 +53,16 @@ pub enum Error {
     EditConflict,
     #[error("your role does not allow this")]
     Forbidden,
+    #[error("an organization keeps at least one owner: make another member owner first")]
+    LastOwner,
+    #[error("this invitation is for another email address: sign in with that one")]
+    InviteEmailMismatch,
+    #[error("this person is already a member")]
+    AlreadyMember,
+    #[error("this address already has a pending invitation: resend or revoke it")]
+    InvitePending,
+    #[error("this invitation was already used or has expired: ask for a new one")]
+    InviteGone,
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -74,7 +84,14 @@ impl Error {
         match self {
             Error::Validation(_) => 422,
             Error::InvalidToken | Error::InvalidCursor => 400,
-            Error::EmailTaken | Error::SlugTaken | Error::EditConflict => 409,
+            Error::EmailTaken
+            | Error::SlugTaken
+            | Error::EditConflict
+            | Error::LastOwner
+            | Error::AlreadyMember
+            | Error::InvitePending => 409,
+            Error::InviteGone => 410,
+            Error::InviteEmailMismatch => 403,
             Error::InvalidCredentials
             | Error::InvalidChallenge
             | Error::InvalidCode
@@ -106,6 +123,11 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::InvalidCurrentPassword => "invalid_current_password",
             Error::Forbidden => "forbidden",
+            Error::LastOwner => "last_owner",
+            Error::InviteEmailMismatch => "invite_email_mismatch",
+            Error::AlreadyMember => "already_member",
+            Error::InvitePending => "invite_pending",
+            Error::InviteGone => "invite_gone",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",

@@ -186,3 +186,25 @@ pub fn audit_of(org_id: &str) -> (String, String) {
 
 /// GSI1 partition of the platform-wide audit log.
 pub const ALL_AUDIT: &str = "AUDIT";
+
+// Team invitations (organizations::team).
+
+/// An invitation to join an organization.
+pub fn invite(org_id: &str, invite_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("INVITE#{invite_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's invitations.
+pub fn invites_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "INVITE#".to_string())
+}
+
+/// An invitation code, by its hash; names the invitation it opens.
+pub fn invite_code(code_hash: &str) -> Key {
+    Key::new(format!("INVITE_CODE#{code_hash}"), "INVITE_CODE")
+}
+
+/// Guard item allowing one pending invitation per address and organization.
+pub fn pending_invite(org_id: &str, email: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("INVITE_EMAIL#{email}"))
+}

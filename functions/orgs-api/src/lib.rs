@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, patch, post},
+    routing::{delete, get, patch, post},
 };
 use serde_json::{Map, Value};
 use shared::{
@@ -16,7 +16,10 @@ use shared::{
     error::Error,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
-    organizations::{self, DirectoryQuery, NewOrganization},
+    organizations::{
+        self, DirectoryQuery, NewOrganization,
+        team::{self, NewInvite, OwnershipTransfer, RoleChange},
+    },
     paging::PageParams,
 };
 
@@ -34,7 +37,8 @@ pub fn router(deps: Deps) -> Router {
         .route("/v1/orgs/{org_id}/audit", get(org_audit))
         .route("/v1/public/orgs", get(public_directory))
         .route("/v1/public/orgs/{slug}", get(public_profile))
-        .route("/v1/admin/audit", get(platform_audit));
+        .route("/v1/admin/audit", get(platform_audit))
+        .merge(team_routes(&deps));
     shared::http::api(routes, deps)
 }
 
@@ -109,4 +113,122 @@ async fn public_directory(
 
 async fn public_profile(State(deps): State<Deps>, Path(slug): Path<String>) -> Result<Response> {
     Ok(Json(organizations::public_profile(&deps, &slug).await?).into_response())
+}
+
+// The team: invitations, members, leaving and ownership (`organizations::team`).
+
+fn team_routes(deps: &Deps) -> Router<Deps> {
+    Router::new()
+        .route(
+            "/v1/orgs/{org_id}/invites",
+            get(list_invites).merge(idempotent(post(invite), deps)),
+        )
+        .route(
+            "/v1/orgs/{org_id}/invites/{invite_id}",
+            delete(revoke_invite),
+        )
+        .route(
+            "/v1/orgs/{org_id}/invites/{invite_id}/resend",
+            post(resend_invite),
+        )
+        .route("/v1/invites/{code}/accept", post(accept_invite))
+        .route("/v1/orgs/{org_id}/members", get(members))
+        .route(
+            "/v1/orgs/{org_id}/members/{user_id}",
+            patch(change_role).delete(remove_member),
+        )
+        .route("/v1/orgs/{org_id}/leave", post(leave))
+        .route(
+            "/v1/orgs/{org_id}/transfer-ownership",
+            post(transfer_ownership),
+        )
+}
+
+async fn invite(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    JsonBody(new): JsonBody<NewInvite>,
+) -> Result<Response> {
+    let invite = team::invite(&deps, &caller, &org_id, new).await?;
+    Ok((StatusCode::CREATED, Json(invite)).into_response())
+}
+
+async fn list_invites(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Response> {
+    Ok(Json(team::list_invites(&deps, &caller, &org_id, page).await?).into_response())
+}
+
+async fn revoke_invite(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path((org_id, invite_id)): Path<(String, String)>,
+) -> Result<Response> {
+    team::revoke_invite(&deps, &caller, &org_id, &invite_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn resend_invite(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path((org_id, invite_id)): Path<(String, String)>,
+) -> Result<Response> {
+    Ok(Json(team::resend_invite(&deps, &caller, &org_id, &invite_id).await?).into_response())
+}
+
+async fn accept_invite(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Response> {
+    Ok(Json(team::accept_invite(&deps, &caller, &code).await?).into_response())
+}
+
+async fn members(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Response> {
+    Ok(Json(team::members(&deps, &caller, &org_id, page).await?).into_response())
+}
+
+async fn change_role(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path((org_id, user_id)): Path<(String, String)>,
+    JsonBody(change): JsonBody<RoleChange>,
+) -> Result<Response> {
+    Ok(Json(team::change_role(&deps, &caller, &org_id, &user_id, change).await?).into_response())
+}
+
+async fn remove_member(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> Result<Response> {
+    team::remove_member(&deps, &caller, &org_id, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn leave(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+) -> Result<Response> {
+    team::leave(&deps, &caller, &org_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn transfer_ownership(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    JsonBody(transfer): JsonBody<OwnershipTransfer>,
+) -> Result<Response> {
+    Ok(Json(team::transfer_ownership(&deps, &caller, &org_id, transfer).await?).into_response())
 }

@@ -7,6 +7,7 @@
 mod onboarding;
 mod profile;
 pub mod store;
+pub mod team;
 mod validate;
 
 use jiff::Timestamp;
@@ -127,6 +128,9 @@ pub struct Organization {
     // Counters, changed only by `store::bump_counter`.
     #[serde(default)]
     pub member_count: i64,
+    /// Members with the owner role; never goes below 1 (see `team`).
+    #[serde(default)]
+    pub owner_count: i64,
     #[serde(default)]
     pub product_count: i64,
     #[serde(default)]
@@ -194,6 +198,7 @@ pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Res
         public_visible: false,
         profile: Profile::default(),
         member_count: 1,
+        owner_count: 1,
         product_count: 0,
         qr_count: 0,
         post_count: 0,

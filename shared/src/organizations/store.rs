@@ -68,7 +68,7 @@ fn organization_item(org: &Organization) -> Result<Item> {
     Ok(item)
 }
 
-fn membership_item(membership: &Membership) -> Result<Item> {
+pub(super) fn membership_item(membership: &Membership) -> Result<Item> {
     let key = keys::membership(&membership.org_id, &membership.user_id);
     let mut item = to_item(&key, membership, None)?;
     item.insert(
@@ -242,7 +242,7 @@ pub async fn public_organizations(
     page_of(table, &query).await
 }
 
-async fn page_of<T: serde::de::DeserializeOwned>(
+pub(super) async fn page_of<T: serde::de::DeserializeOwned>(
     table: &dyn Table,
     query: &Query,
 ) -> Result<(Vec<T>, Option<String>)> {
