@@ -37,7 +37,10 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{notification_id}", id)
             .replace("{org_id}", id)
             .replace("{email}", "ada@example.com")
-            .replace("{slug}", "corner-bakery");
+            .replace("{slug}", "corner-bakery")
+            .replace("{invite_id}", id)
+            .replace("{user_id}", id)
+            .replace("{code}", "some-invite-code");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"
