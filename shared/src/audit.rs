@@ -26,6 +26,9 @@ use crate::{
 pub enum AuditAction {
     OrganizationCreated,
     ProfileUpdated,
+    VerificationSubmitted,
+    VerificationApproved,
+    VerificationRejected,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
