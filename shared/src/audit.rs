@@ -34,6 +34,9 @@ pub enum AuditAction {
     MemberRemoved,
     MemberLeft,
     OwnershipTransferred,
+    VerificationSubmitted,
+    VerificationApproved,
+    VerificationRejected,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,6 +51,14 @@ pub enum Error {
     SlugTaken,
     #[error("the record changed while you edited it: read it again and retry")]
     EditConflict,
+    #[error("verification is already submitted: wait for the moderators' decision")]
+    VerificationPending,
+    #[error("this organization has no verification request waiting for a decision")]
+    VerificationNotSubmitted,
+    #[error("this organization is already verified")]
+    AlreadyVerified,
+    #[error("you cannot remove your own platform admin role: ask another admin")]
+    OwnAdminRole,
     #[error("your role does not allow this")]
     Forbidden,
     #[error("an organization keeps at least one owner: make another member owner first")]
@@ -89,7 +97,11 @@ impl Error {
             | Error::EditConflict
             | Error::LastOwner
             | Error::AlreadyMember
-            | Error::InvitePending => 409,
+            | Error::InvitePending
+            | Error::VerificationPending
+            | Error::VerificationNotSubmitted
+            | Error::AlreadyVerified
+            | Error::OwnAdminRole => 409,
             Error::InviteGone => 410,
             Error::InviteEmailMismatch => 403,
             Error::InvalidCredentials
@@ -113,6 +125,10 @@ impl Error {
             Error::EmailTaken => "email_taken",
             Error::SlugTaken => "slug_taken",
             Error::EditConflict => "edit_conflict",
+            Error::VerificationPending => "verification_pending",
+            Error::VerificationNotSubmitted => "verification_not_submitted",
+            Error::AlreadyVerified => "already_verified",
+            Error::OwnAdminRole => "own_admin_role",
             Error::InvalidCredentials => "invalid_credentials",
             Error::EmailNotVerified => "email_not_verified",
             Error::AccountLocked { .. } => "account_locked",

@@ -208,3 +208,25 @@ pub fn invite_code(code_hash: &str) -> Key {
 pub fn pending_invite(org_id: &str, email: &str) -> Key {
     Key::new(format!("ORG#{org_id}"), format!("INVITE_EMAIL#{email}"))
 }
+
+/// An organization's verification request (one per organization, overwritten
+/// by each submission and decision), found by moderators through GSI1.
+pub fn verification_request(org_id: &str) -> Key {
+    Key::new(format!("VERIFICATION#{org_id}"), "REQUEST")
+}
+
+/// GSI1 partition of the verification requests in `status`: `submitted` is the
+/// moderators' queue. The sort key is the request's history entry id (time order).
+pub fn verification_requests(status: &str) -> String {
+    format!("VERIFICATIONS#{status}")
+}
+
+/// One entry of an organization's verification history (ids sort by time).
+pub fn verification_history_entry(org_id: &str, entry_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("VERIFICATION#{entry_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's verification history.
+pub fn verification_history_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "VERIFICATION#".to_string())
+}

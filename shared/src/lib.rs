@@ -20,6 +20,7 @@ pub mod queue;
 pub mod records;
 pub mod roles;
 pub mod secrets;
+pub mod staff;
 pub mod table;
 pub mod template;
 pub mod types;

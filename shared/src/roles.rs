@@ -44,6 +44,7 @@ impl OrgRole {
                 OrgRole::Admin
             }
             Permission::TransferOwnership => OrgRole::Owner,
+            Permission::SubmitVerification => OrgRole::Admin,
         };
         self.at_least(least)
     }
@@ -68,6 +69,8 @@ pub enum Permission {
     ViewEmailLog,
     /// Hand the organization to another member.
     TransferOwnership,
+    /// Ask the platform to verify the organization.
+    SubmitVerification,
 }
 
 /// A role of platform staff.
@@ -95,7 +98,7 @@ mod tests {
     #[test]
     fn the_permission_matrix() {
         let roles = [Owner, Admin, Manager, Editor, Analyst, Viewer];
-        let rows: [(Permission, [bool; 6]); 8] = [
+        let rows: [(Permission, [bool; 6]); 9] = [
             (ViewOrganization, [true, true, true, true, true, true]),
             (ViewAnalytics, [true, true, true, true, true, false]),
             (EditProfile, [true, true, true, true, false, false]),
@@ -104,6 +107,7 @@ mod tests {
             (ViewAudit, [true, true, false, false, false, false]),
             (ViewEmailLog, [true, true, false, false, false, false]),
             (TransferOwnership, [true, false, false, false, false, false]),
+            (SubmitVerification, [true, true, false, false, false, false]),
         ];
         for (permission, allowed) in rows {
             for (role, expected) in roles.into_iter().zip(allowed) {

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod fake_mailgun;
+pub mod orgs;
 pub mod platform;
 pub mod queue;
 pub mod table;

@@ -4,16 +4,13 @@
 
 use platform_tests::{
     on_both_backends,
+    orgs::{add_member, refused_fields, register, token, user_id},
     platform::{PLATFORM_ADMIN, Reply, TestPlatform},
 };
 use serde_json::{Value, json};
-use shared::{
-    keys,
-    organizations::{
-        VerificationStatus,
-        store::{self, Counter},
-    },
-    records::to_item,
+use shared::organizations::{
+    VerificationStatus,
+    store::{self, Counter},
 };
 
 on_both_backends!(
@@ -27,62 +24,6 @@ on_both_backends!(
 );
 
 const PASSWORD: &str = "correct horse battery";
-
-fn token(login: &Reply) -> String {
-    login.body["access_token"].as_str().unwrap().to_string()
-}
-
-fn user_id(login: &Reply) -> String {
-    login.body["user"]["id"].as_str().unwrap().to_string()
-}
-
-/// Registers an organization as `login`; returns its id.
-async fn register(p: &TestPlatform, login: &Reply, name: &str, slug: &str) -> String {
-    let reply = p
-        .authed(
-            "POST",
-            "/v1/orgs",
-            &token(login),
-            Some(json!({ "name": name, "slug": slug, "category": "bakery" })),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    reply.body["id"].as_str().unwrap().to_string()
-}
-
-/// Makes `login` a member of `org_id` with `role`, as invitations will (they
-/// have no API yet), indexed in the member's "my organizations".
-async fn add_member(p: &TestPlatform, org_id: &str, login: &Reply, role: &str) {
-    let user_id = user_id(login);
-    let member = json!({
-        "org_id": org_id, "user_id": user_id, "role": role,
-        "org_name": "Seeded", "org_slug": "seeded", "joined_at": "2026-01-01T00:00:00Z",
-        "gsi1pk": keys::user_organizations(&user_id), "gsi1sk": org_id,
-    });
-    p.platform
-        .deps
-        .table
-        .put(
-            to_item(&keys::membership(org_id, &user_id), &member, None).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
-}
-
-/// The `field`s of a 422 reply.
-fn refused_fields(reply: &Reply) -> Vec<String> {
-    assert_eq!(
-        (reply.status, reply.problem_code()),
-        (422, "validation_failed")
-    );
-    reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_string())
-        .collect()
-}
 
 async fn registration_checks_slugs_and_makes_the_caller_owner(p: TestPlatform) {
     let ada = p.signed_in("ada@example.com", PASSWORD, "d").await;
@@ -412,7 +353,7 @@ async fn only_approved_and_visible_organizations_are_public(p: TestPlatform) {
         .await
         .unwrap();
     // Visible by choice but not approved: still hidden.
-    store::set_visibility(table, &other, VerificationStatus::Pending, true, vec![])
+    store::set_visibility(table, &other, VerificationStatus::Submitted, true, vec![])
         .await
         .unwrap();
 
@@ -548,7 +489,7 @@ async fn onboarding_checklist_follows_the_profile_and_counters(p: TestPlatform) 
             .await
             .is_err()
     );
-    store::set_visibility(table, &org_id, VerificationStatus::Pending, false, vec![])
+    store::set_visibility(table, &org_id, VerificationStatus::Submitted, false, vec![])
         .await
         .unwrap();
     let later = checklist(&p, &path, &ada).await;

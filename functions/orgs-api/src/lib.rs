@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, patch, post},
+    routing::{delete, get, patch, post, put},
 };
 use serde_json::{Map, Value};
 use shared::{
@@ -17,10 +17,11 @@ use shared::{
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
     organizations::{
-        self, DirectoryQuery, NewOrganization,
+        self, DecisionRequest, DirectoryQuery, NewOrganization, RequestsQuery,
         team::{self, NewInvite, OwnershipTransfer, RoleChange},
     },
     paging::PageParams,
+    staff::{self, PlatformRoleRequest},
 };
 
 pub fn router(deps: Deps) -> Router {
@@ -38,7 +39,8 @@ pub fn router(deps: Deps) -> Router {
         .route("/v1/public/orgs", get(public_directory))
         .route("/v1/public/orgs/{slug}", get(public_profile))
         .route("/v1/admin/audit", get(platform_audit))
-        .merge(team_routes(&deps));
+        .merge(team_routes(&deps))
+        .merge(verification_routes(&deps));
     shared::http::api(routes, deps)
 }
 
@@ -231,4 +233,67 @@ async fn transfer_ownership(
     JsonBody(transfer): JsonBody<OwnershipTransfer>,
 ) -> Result<Response> {
     Ok(Json(team::transfer_ownership(&deps, &caller, &org_id, transfer).await?).into_response())
+}
+
+// Verification and platform roles (`shared::organizations::verification`, `shared::staff`).
+
+fn verification_routes(deps: &Deps) -> Router<Deps> {
+    Router::new()
+        .route(
+            "/v1/orgs/{org_id}/verification",
+            get(verification).merge(idempotent(post(submit_verification), deps)),
+        )
+        .route("/v1/admin/verifications", get(verification_requests))
+        .route(
+            "/v1/admin/orgs/{org_id}/verification",
+            idempotent(post(decide_verification), deps),
+        )
+        .route(
+            "/v1/admin/users/{user_id}/platform-role",
+            put(set_platform_role),
+        )
+}
+
+async fn verification(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+) -> Result<Response> {
+    Ok(Json(organizations::verification(&deps, &caller, &org_id).await?).into_response())
+}
+
+async fn submit_verification(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+) -> Result<Response> {
+    Ok(Json(organizations::submit(&deps, &caller, &org_id).await?).into_response())
+}
+
+async fn verification_requests(
+    State(deps): State<Deps>,
+    caller: Caller,
+    QueryParams(query): QueryParams<RequestsQuery>,
+) -> Result<Response> {
+    Ok(Json(organizations::requests(&deps, &caller, query).await?).into_response())
+}
+
+async fn decide_verification(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    JsonBody(decision): JsonBody<DecisionRequest>,
+) -> Result<Response> {
+    let decided = organizations::decide(&deps, &caller, &org_id, decision).await?;
+    Ok(Json(decided).into_response())
+}
+
+async fn set_platform_role(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    JsonBody(request): JsonBody<PlatformRoleRequest>,
+) -> Result<Response> {
+    let member = staff::set_platform_role(&deps, &caller, &user_id, request).await?;
+    Ok(Json(member).into_response())
 }

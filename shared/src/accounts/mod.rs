@@ -344,19 +344,11 @@ async fn grant_configured_role(deps: &Deps, user: &UserRecord) -> Result<()> {
     if !listed || !user.email_verified || user.platform_role == Some(PlatformRole::Admin) {
         return Ok(());
     }
-    let staff = json!({ "user_id": user.id, "role": PlatformRole::Admin });
     deps.table
-        .transact(vec![
-            Write::Update {
-                key: keys::user(&user.id),
-                update: Update::new().set("platform_role", json!(PlatformRole::Admin)),
-                condition: Some(Condition::Exists),
-            },
-            Write::Put {
-                item: crate::records::to_item(&keys::platform_staff(&user.id), &staff, None)?,
-                condition: None,
-            },
-        ])
+        .transact(crate::staff::role_writes(
+            &user.id,
+            Some(PlatformRole::Admin),
+        )?)
         .await?;
     tracing::info!(user_id = %user.id, "granted the platform admin role from PLATFORM_ADMINS");
     Ok(())

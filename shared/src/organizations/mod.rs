@@ -9,12 +9,17 @@ mod profile;
 pub mod store;
 pub mod team;
 mod validate;
+mod verification;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use onboarding::{Onboarding, onboarding};
 pub use profile::{EDITABLE_FIELDS, update_profile};
+pub use verification::{
+    Decision, DecisionRequest, HistoryAction, HistoryEntry, RequestsQuery, VerificationRequest,
+    VerificationView, decide, requests, submit, verification,
+};
 
 use self::store::Membership;
 use crate::{
@@ -80,7 +85,8 @@ pub enum OrgStatus {
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
     NotSubmitted,
-    Pending,
+    /// Waiting in the moderators' queue.
+    Submitted,
     Approved,
     Rejected,
 }
@@ -123,6 +129,9 @@ pub struct Organization {
     pub verification_status: VerificationStatus,
     /// Whether the organization wants its approved profile shown publicly.
     pub public_visible: bool,
+    /// The moderator's reason for the last rejection, while rejected.
+    #[serde(default)]
+    pub verification_comment: Option<String>,
     #[serde(flatten)]
     pub profile: Profile,
     // Counters, changed only by `store::bump_counter`.
@@ -196,6 +205,7 @@ pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Res
         status: OrgStatus::Pending,
         verification_status: VerificationStatus::NotSubmitted,
         public_visible: false,
+        verification_comment: None,
         profile: Profile::default(),
         member_count: 1,
         owner_count: 1,

@@ -40,6 +40,7 @@ const PROTECTED_FIELDS: &[&str] = &[
     "status",
     "verification_status",
     "public_visible",
+    "verification_comment",
     "role",
     "member_count",
     "product_count",

@@ -157,7 +157,8 @@ pub async fn replace(
 /// Sets the verification status and public visibility of `org_id` (with
 /// `extra` writes, such as the audit entry, in the same transaction). The
 /// organization is listed publicly exactly while it is approved and visible.
-/// Verification (a later use-case) is the only caller besides tests.
+/// Tests use it to publish an organization directly; verification decisions
+/// (which change more fields) go through `replace`, as this does.
 pub async fn set_visibility(
     table: &dyn Table,
     org_id: &str,
@@ -242,6 +243,7 @@ pub async fn public_organizations(
     page_of(table, &query).await
 }
 
+/// One page of `query`, each item read as a `T`.
 pub(super) async fn page_of<T: serde::de::DeserializeOwned>(
     table: &dyn Table,
     query: &Query,
