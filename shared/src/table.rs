@@ -23,6 +23,28 @@ pub const TTL: &str = "ttl";
 pub const MAX_TRANSACTION_WRITES: usize = 100;
 /// Largest item, as in DynamoDB (400 KB, measured here as the item's JSON size).
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// DynamoDB's limits on key attributes, in UTF-8 bytes: both adapters refuse
+/// longer keys, so code that could build one fails in tests as on AWS.
+pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
+pub const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// Refuses a partition or sort key DynamoDB would refuse for its size.
+pub fn check_key_sizes(pk: &str, sk: Option<&str>) -> Result<(), TableError> {
+    if pk.len() > MAX_PARTITION_KEY_BYTES {
+        return Err(TableError::Invalid(format!(
+            "a partition key of {} bytes exceeds {MAX_PARTITION_KEY_BYTES}",
+            pk.len()
+        )));
+    }
+    if let Some(sk) = sk.filter(|sk| sk.len() > MAX_SORT_KEY_BYTES) {
+        return Err(TableError::Invalid(format!(
+            "a sort key of {} bytes exceeds {MAX_SORT_KEY_BYTES}",
+            sk.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Largest page a query may ask for.
 pub const MAX_QUERY_LIMIT: u32 = 1000;
 
@@ -426,6 +448,9 @@ pub fn validate_item(item: &Item) -> Result<(), TableError> {
         }
         if index == Index::Table && (pk.is_none() || sk.is_none()) {
             return Err(TableError::Invalid("an item needs string pk and sk".into()));
+        }
+        if let Some(pk) = pk.and_then(Value::as_str) {
+            check_key_sizes(pk, sk.and_then(Value::as_str))?;
         }
     }
     if item.get(TTL).is_some_and(|t| t.as_i64().is_none()) {

@@ -45,6 +45,7 @@ conformance!(
     expired_items_are_never_read,
     expired_items_are_absent_for_conditions,
     update_over_expired_item_starts_fresh,
+    oversized_keys_are_refused,
 );
 
 fn item(value: Value) -> Item {
@@ -966,4 +967,41 @@ async fn update_over_expired_item_starts_fresh(store: TestTable) {
             json!({"gsi1pk": "E", "gsi1sk": "3", "n": 1})
         ))
     );
+}
+
+/// DynamoDB refuses partition keys over 2048 bytes and sort keys over 1024;
+/// both adapters refuse them alike, before touching storage.
+async fn oversized_keys_are_refused(store: TestTable) {
+    let table = &store.table;
+    let long_pk = "p".repeat(2049);
+    let long_sk = "s".repeat(1025);
+    let invalid = |result: Result<(), TableError>| matches!(result, Err(TableError::Invalid(_)));
+    assert!(invalid(table.get(&key(&long_pk, "a")).await.map(drop)));
+    assert!(invalid(table.get(&key("a", &long_sk)).await.map(drop)));
+    assert!(invalid(
+        table
+            .put(item(json!({"pk": long_pk, "sk": "a"})), None)
+            .await
+    ));
+    assert!(invalid(
+        table
+            .put(
+                item(json!({"pk": "a", "sk": "a", "gsi1pk": long_pk, "gsi1sk": "x"})),
+                None
+            )
+            .await
+    ));
+    assert!(invalid(
+        table
+            .query(&Query::new(Index::Table, long_pk.clone()))
+            .await
+            .map(drop)
+    ));
+    // At the limits themselves, keys are fine.
+    let (pk, sk) = ("p".repeat(2048), "s".repeat(1024));
+    table
+        .put(item(json!({"pk": pk, "sk": sk, "v": 1})), None)
+        .await
+        .unwrap();
+    assert_eq!(table.get(&key(&pk, &sk)).await.unwrap().unwrap()["v"], 1);
 }

@@ -375,6 +375,11 @@ async fn only_approved_and_visible_organizations_are_public(p: TestPlatform) {
             .status,
         404
     );
+    // A slug no organization could have is not found, never a storage error
+    // (DynamoDB refuses keys over 2 KB).
+    let impossible = format!("/v1/public/orgs/{}", "x".repeat(3000));
+    let reply = p.call("GET", &impossible, None, &[]).await;
+    assert_eq!((reply.status, reply.problem_code()), (404, "not_found"));
     assert_eq!(
         names(&p.call("GET", "/v1/public/orgs", None, &[]).await),
         ["Coffee Corner", "Corner Bakery"]

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::table::{
-    Index, Item, Key, MAX_QUERY_LIMIT, Query, SortKey, TableError, Update, Write, validate_item,
-    validate_transaction,
+    Index, Item, Key, MAX_QUERY_LIMIT, Query, SortKey, TableError, Update, Write, check_key_sizes,
+    validate_item, validate_transaction,
 };
 
 /// Checks a key: DynamoDB refuses empty key strings, so both adapters do.
@@ -16,7 +16,7 @@ pub fn check_key(key: &Key) -> Result<(), TableError> {
     if key.pk.is_empty() || key.sk.is_empty() {
         return Err(TableError::Invalid("pk and sk must not be empty".into()));
     }
-    Ok(())
+    check_key_sizes(&key.pk, Some(&key.sk))
 }
 
 /// Checks an item about to be put.
@@ -78,6 +78,7 @@ pub fn check_query(query: &Query) -> Result<Option<Item>, TableError> {
     if query.pk.is_empty() {
         return Err(TableError::Invalid("a query needs a partition key".into()));
     }
+    check_key_sizes(&query.pk, None)?;
     if let Some(SortKey::Between(low, high)) = &query.sk
         && low.as_bytes() > high.as_bytes()
     {

@@ -301,7 +301,8 @@ impl From<Organization> for PublicOrganization {
 /// The public page of the organization with `slug`; unknown and non-public
 /// organizations are alike not found.
 pub async fn public_profile(deps: &Deps, slug: &str) -> Result<PublicOrganization> {
-    let slug = slug.trim().to_lowercase();
+    // A slug that could not exist is not looked up (nor turned into a key).
+    let slug = validate::slug("slug", slug).map_err(|_| Error::NotFound("organization"))?;
     store::get_by_slug(&*deps.table, &slug)
         .await?
         .filter(Organization::is_public)
