@@ -27,7 +27,7 @@ use crate::{
     paging::{Page, PageParams},
     records::{from_item, to_item},
     roles::{OrgRole, Permission},
-    table::{Condition, Index, Query, SortKey, TableError, Update, Write},
+    table::{Condition, Index, Item, Query, SortKey, TableError, Update, Write},
     types::{Email, is_id},
 };
 
@@ -111,11 +111,7 @@ pub async fn invite(deps: &Deps, caller: &Caller, org_id: &str, new: NewInvite) 
         expires_at: now + INVITE_LIFETIME,
     };
     let code = new_token();
-    let guard = to_item(
-        &keys::pending_invite(org_id, &invite.email),
-        &json!({ "invite_id": invite.invite_id }),
-        Some(invite.expires_at.as_second()),
-    )?;
+    let guard = pending_guard(org_id, &invite)?;
     let audit = audit(
         deps,
         caller,
@@ -140,6 +136,16 @@ pub async fn invite(deps: &Deps, caller: &Caller, org_id: &str, new: NewInvite) 
     send_invite(deps, caller, &organization, &invite, &code).await?;
     tracing::info!(org_id, invite_id = %invite.invite_id, "member invited");
     Ok(invite)
+}
+
+/// The guard item allowing one pending invitation per address, expiring with it.
+fn pending_guard(org_id: &str, invite: &Invite) -> Result<Item> {
+    let guard = json!({ "invite_id": invite.invite_id });
+    Ok(to_item(
+        &keys::pending_invite(org_id, &invite.email),
+        &guard,
+        Some(invite.expires_at.as_second()),
+    )?)
 }
 
 /// The writes storing `invite` with `code` as its live code.
@@ -274,11 +280,7 @@ pub async fn resend_invite(
         ..stored.invite
     };
     let code = new_token();
-    let guard = to_item(
-        &keys::pending_invite(org_id, &invite.email),
-        &json!({ "invite_id": invite.invite_id }),
-        Some(invite.expires_at.as_second()),
-    )?;
+    let guard = pending_guard(org_id, &invite)?;
     let audit = audit(
         deps,
         caller,
