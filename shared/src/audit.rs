@@ -15,7 +15,7 @@ use crate::{
     error::Result,
     keys,
     paging::{Page, PageParams},
-    records::{from_item, to_item},
+    records::to_item,
     roles::{Permission, PlatformRole},
     table::{Index, Query, SortKey, Write},
 };
@@ -110,14 +110,6 @@ pub async fn platform_audit(
 
 async fn newest_first(deps: &Deps, query: Query, page: PageParams) -> Result<Page<AuditEntry>> {
     let query = query.backward().limit(page.limit()?).after(page.cursor);
-    let found = deps.table.query(&query).await?;
-    let items = found
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        items,
-        next_cursor: found.cursor,
-    })
+    let (items, next_cursor) = crate::records::page_of(&*deps.table, &query).await?;
+    Ok(Page { items, next_cursor })
 }

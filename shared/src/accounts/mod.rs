@@ -29,7 +29,7 @@ use crate::{
     keys,
     notifications::{self, Audience, NotificationType},
     paging::{Page, PageParams},
-    records::from_item,
+    records::{self, from_item},
     roles::PlatformRole,
     table::{Condition, TableError, Update, Write},
     types::{Email, Password, PersonName, is_id},
@@ -209,7 +209,7 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
 pub async fn verify_email(deps: &Deps, token: &str) -> Result<()> {
     let key = keys::email_verification(&token_hash(token));
     let user_id = spend_token(deps, key, Update::new().set("email_verified", true)).await?;
-    if let Some(user) = store::get::<UserRecord>(&*deps.table, &keys::user(&user_id)).await? {
+    if let Some(user) = records::get::<UserRecord>(&*deps.table, &keys::user(&user_id)).await? {
         grant_configured_role(deps, &user).await?;
     }
     Ok(())
@@ -405,7 +405,7 @@ pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<T
         return Err(Error::InvalidChallenge);
     }
     let key = keys::mfa_challenge(challenge_id);
-    let challenge: ChallengeRecord = store::get(&*deps.table, &key)
+    let challenge: ChallengeRecord = records::get(&*deps.table, &key)
         .await?
         .ok_or(Error::InvalidChallenge)?;
     if challenge.attempts >= MFA_MAX_ATTEMPTS {
@@ -428,7 +428,7 @@ pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<T
             Err(e) => return Err(e.into()),
         }
     }
-    let user: UserRecord = store::get(&*deps.table, &keys::user(&challenge.user_id))
+    let user: UserRecord = records::get(&*deps.table, &keys::user(&challenge.user_id))
         .await?
         .ok_or(Error::InvalidChallenge)?;
     // Spending the challenge in the session's own transaction makes a code work once.
@@ -548,7 +548,7 @@ fn tokens_for(
 /// copied: the whole session ends, for the thief and the owner alike.
 pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Tokens> {
     let old_key = keys::refresh_token(&token_hash(refresh_token));
-    let record: RefreshRecord = store::get(&*deps.table, &old_key)
+    let record: RefreshRecord = records::get(&*deps.table, &old_key)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
     let session_key = keys::session(&record.user_id, &record.session_id);
@@ -556,10 +556,10 @@ pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Tokens> {
         end_session_after_reuse(deps, &record).await?;
         return Err(Error::InvalidRefreshToken);
     }
-    let mut session: SessionRecord = store::get(&*deps.table, &session_key)
+    let mut session: SessionRecord = records::get(&*deps.table, &session_key)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
-    let user: UserRecord = store::get(&*deps.table, &keys::user(&record.user_id))
+    let user: UserRecord = records::get(&*deps.table, &keys::user(&record.user_id))
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
 
@@ -769,7 +769,7 @@ pub async fn revoke_session(deps: &Deps, caller: &Caller, session_id: &str) -> R
 }
 
 async fn current_user(deps: &Deps, caller: &Caller) -> Result<UserRecord> {
-    store::get(&*deps.table, &keys::user(&caller.user_id))
+    records::get(&*deps.table, &keys::user(&caller.user_id))
         .await?
         .ok_or(Error::Unauthorized)
 }
@@ -796,7 +796,7 @@ fn one_time_token(
 /// Spends the single-use token stored under `key` and applies `update` to its
 /// user, in one transaction; returns the user's id.
 async fn spend_token(deps: &Deps, key: crate::table::Key, update: Update) -> Result<String> {
-    let record: OneTimeTokenRecord = store::get(&*deps.table, &key)
+    let record: OneTimeTokenRecord = records::get(&*deps.table, &key)
         .await?
         .ok_or(Error::InvalidToken)?;
     let writes = vec![

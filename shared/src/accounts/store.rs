@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::Result,
     keys,
-    records::{from_item, to_item},
+    records::to_item,
     roles::PlatformRole,
     table::{Condition, Key, Query, SortKey, Table, Write},
     types::{Email, PersonName},
@@ -80,19 +80,12 @@ pub struct DeviceRecord {
     pub first_seen: Timestamp,
 }
 
-pub async fn get<T: serde::de::DeserializeOwned>(
-    table: &dyn Table,
-    key: &Key,
-) -> Result<Option<T>> {
-    Ok(table.get(key).await?.map(from_item).transpose()?)
-}
-
 pub async fn user_by_email(table: &dyn Table, email: &Email) -> Result<Option<UserRecord>> {
     let Some(guard) = table.get(&keys::email_guard(email.as_str())).await? else {
         return Ok(None);
     };
     match guard.get("user_id").and_then(|v| v.as_str()) {
-        Some(user_id) => get(table, &keys::user(user_id)).await,
+        Some(user_id) => Ok(crate::records::get(table, &keys::user(user_id)).await?),
         None => Ok(None),
     }
 }
@@ -118,13 +111,7 @@ pub async fn sessions_page(
         .backward()
         .limit(limit)
         .after(cursor);
-    let page = table.query(&query).await?;
-    let sessions = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok((sessions, page.cursor))
+    Ok(crate::records::page_of(table, &query).await?)
 }
 
 /// Ends every session of a user but `keep`; returns how many ended.

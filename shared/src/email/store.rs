@@ -52,11 +52,7 @@ fn replace(log: &EmailLog, next: &mut EmailLog) -> Result<Write> {
 }
 
 pub async fn get_log(table: &dyn Table, id: &str) -> Result<Option<EmailLog>> {
-    Ok(table
-        .get(&keys::email_log(id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(crate::records::get(table, &keys::email_log(id)).await?)
 }
 
 /// The entry of an email about to be sent: created `pending` the first time,
@@ -235,11 +231,7 @@ fn suppression_item(suppression: &Suppression) -> Result<Item> {
 }
 
 pub async fn suppression(table: &dyn Table, email: &str) -> Result<Option<Suppression>> {
-    Ok(table
-        .get(&keys::suppression(email))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(crate::records::get(table, &keys::suppression(email)).await?)
 }
 
 /// Lifts a suppression; `false` if the address was not suppressed.
@@ -260,19 +252,13 @@ pub async fn suppressions(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<(Vec<Suppression>, Option<String>)> {
-    let page = table
-        .query(
-            &Query::new(Index::Gsi1, keys::SUPPRESSIONS)
-                .limit(limit)
-                .after(cursor),
-        )
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok((items, page.cursor))
+    Ok(crate::records::page_of(
+        table,
+        &Query::new(Index::Gsi1, keys::SUPPRESSIONS)
+            .limit(limit)
+            .after(cursor),
+    )
+    .await?)
 }
 
 /// Which log to list.

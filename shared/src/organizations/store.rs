@@ -15,7 +15,7 @@ use super::{Category, Organization, VerificationStatus};
 use crate::{
     error::{Error, Result},
     keys,
-    records::{from_item, to_item},
+    records::to_item,
     roles::OrgRole,
     table::{Condition, Index, Item, Query, SortKey, Table, TableError, Update, Write},
 };
@@ -115,11 +115,7 @@ pub async fn create(
 }
 
 pub async fn get(table: &dyn Table, org_id: &str) -> Result<Option<Organization>> {
-    Ok(table
-        .get(&keys::organization(org_id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(crate::records::get(table, &keys::organization(org_id)).await?)
 }
 
 /// The organization `slug` belongs to, if any.
@@ -220,7 +216,7 @@ pub async fn memberships_of(
     let query = Query::new(Index::Gsi1, keys::user_organizations(user_id))
         .limit(limit)
         .after(cursor);
-    page_of(table, &query).await
+    Ok(crate::records::page_of(table, &query).await?)
 }
 
 /// A page of public organizations (of `category` when given) whose lower-cased
@@ -240,19 +236,5 @@ pub async fn public_organizations(
     if !name_prefix.is_empty() {
         query = query.sk(SortKey::BeginsWith(name_prefix.to_string()));
     }
-    page_of(table, &query).await
-}
-
-/// One page of `query`, each item read as a `T`.
-pub(super) async fn page_of<T: serde::de::DeserializeOwned>(
-    table: &dyn Table,
-    query: &Query,
-) -> Result<(Vec<T>, Option<String>)> {
-    let page = table.query(query).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok((items, page.cursor))
+    Ok(crate::records::page_of(table, &query).await?)
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::{
     Organization, member_access,
-    store::{self, Membership, membership_item, page_of},
+    store::{self, Membership, membership_item},
 };
 use crate::{
     Deps,
@@ -25,7 +25,7 @@ use crate::{
     keys,
     notifications::{self, Audience, NotificationType},
     paging::{Page, PageParams},
-    records::{from_item, to_item},
+    records::to_item,
     roles::{OrgRole, Permission},
     table::{Condition, Index, Item, Query, SortKey, TableError, Update, Write},
     types::{Email, is_id},
@@ -311,11 +311,8 @@ async fn stored_invite(deps: &Deps, org_id: &str, invite_id: &str) -> Result<Sto
     if !is_id(invite_id) {
         return Err(Error::NotFound("invite"));
     }
-    deps.table
-        .get(&keys::invite(org_id, invite_id))
+    crate::records::get(&*deps.table, &keys::invite(org_id, invite_id))
         .await?
-        .map(from_item)
-        .transpose()?
         .ok_or(Error::NotFound("invite"))
 }
 
@@ -333,12 +330,8 @@ async fn transact_on_invite(deps: &Deps, writes: Vec<Write>) -> Result<()> {
 /// must be the invited one: they become a member with the invited role.
 pub async fn accept_invite(deps: &Deps, caller: &Caller, code: &str) -> Result<Membership> {
     let code_hash = token_hash(code);
-    let lookup: InviteCode = deps
-        .table
-        .get(&keys::invite_code(&code_hash))
+    let lookup: InviteCode = crate::records::get(&*deps.table, &keys::invite_code(&code_hash))
         .await?
-        .map(from_item)
-        .transpose()?
         .ok_or(Error::NotFound("invite"))?;
     let now = deps.clock.now();
     if lookup.spent || lookup.expires_at <= now {
@@ -425,7 +418,7 @@ async fn page_under<T: serde::de::DeserializeOwned>(
         .sk(SortKey::BeginsWith(prefix))
         .limit(page.limit()?)
         .after(page.cursor);
-    page_of(&*deps.table, &query).await
+    Ok(crate::records::page_of(&*deps.table, &query).await?)
 }
 
 /// Gives a member another role (`Permission::ManageTeam`; neither their role
@@ -573,11 +566,8 @@ async fn membership(deps: &Deps, org_id: &str, user_id: &str) -> Result<Membersh
     if !is_id(user_id) {
         return Err(Error::NotFound("member"));
     }
-    deps.table
-        .get(&keys::membership(org_id, user_id))
+    crate::records::get(&*deps.table, &keys::membership(org_id, user_id))
         .await?
-        .map(from_item)
-        .transpose()?
         .ok_or(Error::NotFound("member"))
 }
 

@@ -286,7 +286,7 @@ pub async fn requests(
     let index_query = Query::new(Index::Gsi1, keys::verification_requests(status.as_str()))
         .limit(page.limit()?)
         .after(page.cursor);
-    let (items, next_cursor) = store::page_of(&*deps.table, &index_query).await?;
+    let (items, next_cursor) = crate::records::page_of(&*deps.table, &index_query).await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -310,15 +310,12 @@ pub async fn decide(
     if current.verification_status != VerificationStatus::Submitted {
         return Err(Error::VerificationNotSubmitted);
     }
-    let queued: VerificationRequest = deps
-        .table
-        .get(&keys::verification_request(org_id))
-        .await?
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| {
-            Error::Internal(format!("submitted organization {org_id} has no request"))
-        })?;
+    let queued: VerificationRequest =
+        crate::records::get(&*deps.table, &keys::verification_request(org_id))
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!("submitted organization {org_id} has no request"))
+            })?;
 
     let action = match request.decision {
         Decision::Approve => HistoryAction::Approved,
