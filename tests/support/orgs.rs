@@ -63,3 +63,21 @@ pub fn refused_fields(reply: &Reply) -> Vec<String> {
         .map(|e| e["field"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The actions of an organization's audit log (first page), newest first.
+pub async fn audit_actions(p: &TestPlatform, login: &Reply, org_id: &str) -> Vec<String> {
+    let audit = p
+        .authed(
+            "GET",
+            &format!("/v1/orgs/{org_id}/audit"),
+            &token(login),
+            None,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let entries = audit.body["items"].as_array().expect("audit entries");
+    entries
+        .iter()
+        .map(|e| e["action"].as_str().expect("an action").to_string())
+        .collect()
+}

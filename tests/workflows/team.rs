@@ -6,6 +6,7 @@
 use jiff::SignedDuration;
 use platform_tests::{
     on_both_backends,
+    orgs::{audit_actions, register, token, user_id},
     platform::{Reply, TestPlatform},
 };
 use serde_json::{Value, json};
@@ -18,27 +19,6 @@ on_both_backends!(
 );
 
 const PASSWORD: &str = "correct horse battery";
-
-fn token(login: &Reply) -> String {
-    login.body["access_token"].as_str().unwrap().to_string()
-}
-
-fn user_id(login: &Reply) -> String {
-    login.body["user"]["id"].as_str().unwrap().to_string()
-}
-
-async fn register(p: &TestPlatform, owner: &Reply) -> String {
-    let reply = p
-        .authed(
-            "POST",
-            "/v1/orgs",
-            &token(owner),
-            Some(json!({ "name": "Corner Bakery", "slug": "corner-bakery", "category": "bakery" })),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    reply.body["id"].as_str().unwrap().to_string()
-}
 
 async fn invite(p: &TestPlatform, by: &Reply, org_id: &str, email: &str, role: &str) -> Reply {
     p.authed(
@@ -125,7 +105,7 @@ async fn roles(p: &TestPlatform, login: &Reply, org_id: &str) -> Vec<(String, St
 
 async fn invitations_are_emailed_accepted_and_counted(p: TestPlatform) {
     let ada = p.signed_in("ada@example.com", PASSWORD, "d").await;
-    let org_id = register(&p, &ada).await;
+    let org_id = register(&p, &ada, "Corner Bakery", "corner-bakery").await;
     for role in ["admin", "manager", "editor", "analyst", "viewer"] {
         let email = format!("{role}@example.com");
         let created = invite(&p, &ada, &org_id, &email, role).await;
@@ -204,30 +184,14 @@ async fn invitations_are_emailed_accepted_and_counted(p: TestPlatform) {
     let eve = p.signed_in("eve@example.com", PASSWORD, "d").await;
     assert_eq!(accept(&p, &eve, &eve_code).await.status, 200);
 
-    let audit = p
-        .authed(
-            "GET",
-            &format!("/v1/orgs/{org_id}/audit"),
-            &token(&ada),
-            None,
-        )
-        .await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions.iter().filter(|a| **a == "member_joined").count(), 6);
-    assert_eq!(
-        actions.iter().filter(|a| **a == "member_invited").count(),
-        7
-    );
+    let actions = audit_actions(&p, &ada, &org_id).await;
+    assert_eq!(actions.iter().filter(|a| *a == "member_joined").count(), 6);
+    assert_eq!(actions.iter().filter(|a| *a == "member_invited").count(), 7);
 }
 
 async fn invitations_expire_and_can_be_revoked_or_resent(p: TestPlatform) {
     let ada = p.signed_in("ada@example.com", PASSWORD, "d").await;
-    let org_id = register(&p, &ada).await;
+    let org_id = register(&p, &ada, "Corner Bakery", "corner-bakery").await;
     p.signed_in("bob@example.com", PASSWORD, "d").await;
     let invites = format!("/v1/orgs/{org_id}/invites");
 
@@ -316,7 +280,7 @@ async fn invitations_expire_and_can_be_revoked_or_resent(p: TestPlatform) {
 
 async fn roles_change_within_the_ceiling_and_the_last_owner_stays(p: TestPlatform) {
     let ada = p.signed_in("ada@example.com", PASSWORD, "d").await;
-    let org_id = register(&p, &ada).await;
+    let org_id = register(&p, &ada, "Corner Bakery", "corner-bakery").await;
     let members = format!("/v1/orgs/{org_id}/members");
     let admin = join(&p, &ada, &org_id, "admin@example.com", "admin").await;
     let carl = join(&p, &ada, &org_id, "carl@example.com", "viewer").await;
@@ -470,7 +434,7 @@ async fn roles_change_within_the_ceiling_and_the_last_owner_stays(p: TestPlatfor
 
 async fn members_without_the_permission_and_outsiders_are_refused(p: TestPlatform) {
     let ada = p.signed_in("ada@example.com", PASSWORD, "d").await;
-    let org_id = register(&p, &ada).await;
+    let org_id = register(&p, &ada, "Corner Bakery", "corner-bakery").await;
     let manager = join(&p, &ada, &org_id, "manager@example.com", "manager").await;
     let viewer = join(&p, &ada, &org_id, "viewer@example.com", "viewer").await;
     let outsider = p.signed_in("out@example.com", PASSWORD, "d").await;

@@ -4,7 +4,7 @@
 
 use platform_tests::{
     on_both_backends,
-    orgs::{add_member, refused_fields, register, token, user_id},
+    orgs::{add_member, audit_actions, refused_fields, register, token, user_id},
     platform::{PLATFORM_ADMIN, Reply, TestPlatform},
 };
 use serde_json::{Value, json};
@@ -216,19 +216,9 @@ async fn an_organization_is_rejected_then_approved_and_goes_public(p: TestPlatfo
     );
     assert_eq!(view.body["status"], "approved");
 
-    let audit = p
-        .authed(
-            "GET",
-            &format!("/v1/orgs/{org_id}/audit"),
-            &token(&ada),
-            None,
-        )
-        .await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
+    let actions: Vec<String> = audit_actions(&p, &ada, &org_id)
+        .await
+        .into_iter()
         .take(4)
         .collect();
     assert_eq!(
