@@ -4,7 +4,7 @@
 
 use platform_tests::{
     on_both_backends,
-    platform::{Reply, TestPlatform},
+    platform::{PLATFORM_ADMIN, Reply, TestPlatform},
 };
 use serde_json::json;
 
@@ -12,6 +12,7 @@ on_both_backends!(
     idempotency_a_retried_signup_runs_once,
     idempotency_keys_belong_to_their_caller,
     idempotency_token_routes_keep_nothing,
+    idempotency_covers_admin_and_team_writes,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -133,4 +134,35 @@ async fn idempotency_token_routes_keep_nothing(p: TestPlatform) {
         first.body["refresh_token"], second.body["refresh_token"],
         "each login is its own session"
     );
+}
+
+async fn idempotency_covers_admin_and_team_writes(p: TestPlatform) {
+    let admin = p.signed_in(PLATFORM_ADMIN, PASSWORD, "d").await;
+    let bob = p.signed_in("bob@example.com", PASSWORD, "d").await;
+    let path = format!(
+        "/v1/admin/users/{}/platform-role",
+        bob.body["user"]["id"].as_str().unwrap()
+    );
+    let token = admin.body["access_token"].as_str().unwrap().to_string();
+    let first = with_key(
+        &p,
+        "PUT",
+        &path,
+        "grant-bob",
+        Some(&token),
+        json!({ "role": "moderator" }),
+    )
+    .await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let retry = with_key(
+        &p,
+        "PUT",
+        &path,
+        "grant-bob",
+        Some(&token),
+        json!({ "role": "moderator" }),
+    )
+    .await;
+    assert_eq!((retry.status, &retry.body), (200, &first.body));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 }

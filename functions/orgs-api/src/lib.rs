@@ -127,22 +127,25 @@ fn team_routes(deps: &Deps) -> Router<Deps> {
         )
         .route(
             "/v1/orgs/{org_id}/invites/{invite_id}",
-            delete(revoke_invite),
+            idempotent(delete(revoke_invite), deps),
         )
         .route(
             "/v1/orgs/{org_id}/invites/{invite_id}/resend",
-            post(resend_invite),
+            idempotent(post(resend_invite), deps),
         )
-        .route("/v1/invites/{code}/accept", post(accept_invite))
+        .route(
+            "/v1/invites/{code}/accept",
+            idempotent(post(accept_invite), deps),
+        )
         .route("/v1/orgs/{org_id}/members", get(members))
         .route(
             "/v1/orgs/{org_id}/members/{user_id}",
-            patch(change_role).delete(remove_member),
+            idempotent(patch(change_role).delete(remove_member), deps),
         )
-        .route("/v1/orgs/{org_id}/leave", post(leave))
+        .route("/v1/orgs/{org_id}/leave", idempotent(post(leave), deps))
         .route(
             "/v1/orgs/{org_id}/transfer-ownership",
-            post(transfer_ownership),
+            idempotent(post(transfer_ownership), deps),
         )
 }
 
@@ -250,7 +253,7 @@ fn verification_routes(deps: &Deps) -> Router<Deps> {
         )
         .route(
             "/v1/admin/users/{user_id}/platform-role",
-            put(set_platform_role),
+            idempotent(put(set_platform_role), deps),
         )
 }
 
