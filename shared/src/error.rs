@@ -71,6 +71,20 @@ pub enum Error {
     InvitePending,
     #[error("this invitation was already used or has expired: ask for a new one")]
     InviteGone,
+    #[error("this time is no longer free: choose another slot")]
+    SlotTaken,
+    #[error("a booking that is {status} cannot be changed with {action}")]
+    InvalidTransition {
+        action: &'static str,
+        status: &'static str,
+    },
+    #[error("bookings can be changed until {deadline}; after that, contact the business")]
+    ChangeDeadlinePassed { deadline: jiff::Timestamp },
+    #[error("{action} is recorded once the booking has begun (at {start})")]
+    TooEarly {
+        action: &'static str,
+        start: jiff::Timestamp,
+    },
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -101,7 +115,11 @@ impl Error {
             | Error::VerificationPending
             | Error::VerificationNotSubmitted
             | Error::AlreadyVerified
-            | Error::OwnAdminRole => 409,
+            | Error::OwnAdminRole
+            | Error::SlotTaken
+            | Error::InvalidTransition { .. }
+            | Error::ChangeDeadlinePassed { .. }
+            | Error::TooEarly { .. } => 409,
             Error::InviteGone => 410,
             Error::InviteEmailMismatch => 403,
             Error::InvalidCredentials
@@ -144,6 +162,10 @@ impl Error {
             Error::AlreadyMember => "already_member",
             Error::InvitePending => "invite_pending",
             Error::InviteGone => "invite_gone",
+            Error::SlotTaken => "slot_taken",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::ChangeDeadlinePassed { .. } => "change_deadline_passed",
+            Error::TooEarly { .. } => "too_early",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",

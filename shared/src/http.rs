@@ -30,6 +30,9 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The moment that passed, for a change refused because it is too late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<jiff::Timestamp>,
     #[serde(skip)]
     retry_after_secs: Option<u64>,
 }
@@ -43,6 +46,7 @@ impl Problem {
             detail: detail.into(),
             code,
             errors: Vec::new(),
+            deadline: None,
             retry_after_secs: None,
         }
     }
@@ -67,6 +71,7 @@ impl From<Error> for Problem {
             Error::AccountLocked { retry_after_secs } => {
                 problem.retry_after_secs = Some(retry_after_secs)
             }
+            Error::ChangeDeadlinePassed { deadline } => problem.deadline = Some(deadline),
             _ => {}
         }
         problem

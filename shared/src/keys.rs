@@ -230,3 +230,68 @@ pub fn verification_history_entry(org_id: &str, entry_id: &str) -> Key {
 pub fn verification_history_of(org_id: &str) -> (String, String) {
     (format!("ORG#{org_id}"), "VERIFICATION#".to_string())
 }
+
+// Bookings (bookings::*): the catalog, the schedule, bookings and their locks.
+
+/// A service of an organization.
+pub fn service(org_id: &str, service_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("SERVICE#{service_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's services.
+pub fn services_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "SERVICE#".to_string())
+}
+
+/// An organization's booking schedule and rules.
+pub fn schedule(org_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), "SCHEDULE")
+}
+
+/// A staff member of an organization.
+pub fn staff_member(org_id: &str, staff_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("STAFF#{staff_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's staff.
+pub fn staff_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "STAFF#".to_string())
+}
+
+/// A booking, by id alone (customers reach it without knowing the organization;
+/// organization routes check its `org_id`).
+pub fn booking(booking_id: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), "BOOKING")
+}
+
+/// GSI1 partition of an organization's bookings (the calendar), sorted by
+/// `booking_order`.
+pub fn org_bookings(org_id: &str) -> String {
+    format!("ORG#{org_id}#BOOKINGS")
+}
+
+/// GSI2 partition of a signed-in customer's bookings, sorted by `booking_order`.
+pub fn user_bookings(user_id: &str) -> String {
+    format!("USER#{user_id}#BOOKINGS")
+}
+
+/// Sort key of a booking in the calendars: its UTC start (fixed width, so
+/// string order is time order), then its id.
+pub fn booking_order(start_utc_secs: i64, booking_id: &str) -> String {
+    format!("{start_utc_secs:012}#{booking_id}")
+}
+
+/// The lock of one cell of one staff member's time (or `WHOLE_BUSINESS`),
+/// held by the booking covering it. An organization's locks share a partition
+/// sorted by time, so availability reads a date range's locks with one query.
+pub fn slot_lock(org_id: &str, cell_start_utc_secs: i64, resource: &str) -> Key {
+    Key::new(
+        slot_locks_of(org_id),
+        format!("{cell_start_utc_secs:012}#{resource}"),
+    )
+}
+
+/// The partition holding an organization's slot locks.
+pub fn slot_locks_of(org_id: &str) -> String {
+    format!("ORG#{org_id}#LOCKS")
+}

@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod adapters;
 pub mod audit;
+pub mod bookings;
 pub mod clock;
 mod deps;
 pub mod email;

@@ -127,6 +127,30 @@ impl PersonName {
     }
 }
 
+/// An amount of money in integer minor units (cents) of an ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: i64,
+    /// Three upper-case letters (`EUR`).
+    pub currency: String,
+}
+
+impl Money {
+    pub fn parse(field: &'static str, amount: i64, currency: &str) -> Result<Self, FieldError> {
+        if amount < 0 {
+            return Err(FieldError::new(field, "the amount is negative"));
+        }
+        let currency = currency.trim().to_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(FieldError::new(
+                field,
+                "the currency is not an ISO 4217 code: give three letters like EUR",
+            ));
+        }
+        Ok(Money { amount, currency })
+    }
+}
+
 /// Whether `raw` has the shape of an id we issue (`Ids`: UUIDs), so that a
 /// client's id never builds an oversized or odd key; anything else is unknown.
 pub fn is_id(raw: &str) -> bool {
