@@ -28,6 +28,17 @@ impl ShiftedClock {
     pub fn advance(&self, by: SignedDuration) {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
     }
+
+    /// From now on, time runs on from `now`.
+    pub fn set(&self, now: Timestamp) {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) =
+            now.duration_since(Timestamp::now());
+    }
+
+    /// Back to real time.
+    pub fn reset(&self) {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = SignedDuration::ZERO;
+    }
 }
 
 impl Clock for ShiftedClock {
@@ -50,5 +61,23 @@ pub struct UuidV7;
 impl Ids for UuidV7 {
     fn new_id(&self) -> String {
         uuid::Uuid::now_v7().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_is_set_moved_and_reset() {
+        let clock = ShiftedClock::default();
+        let then: Timestamp = "2030-01-01T09:00:00Z".parse().unwrap();
+        clock.set(then);
+        let shifted = clock.now().duration_since(then);
+        assert!(shifted >= SignedDuration::ZERO && shifted < SignedDuration::from_secs(60));
+        clock.advance(SignedDuration::from_hours(2));
+        assert!(clock.now() >= then + SignedDuration::from_hours(2));
+        clock.reset();
+        assert!(clock.now() < then);
     }
 }

@@ -22,6 +22,7 @@ use crate::table::{Index, TTL};
 
 const QUEUE_TYPE: &str = "AWS::SQS::Queue";
 const TABLE_TYPE: &str = "AWS::DynamoDB::Table";
+const FUNCTION_TYPE: &str = "AWS::Serverless::Function";
 /// What SQS uses when a queue declares no VisibilityTimeout.
 const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -162,6 +163,89 @@ pub fn check_table(template_yaml: &str) -> Result<(), TemplateError> {
     }
 }
 
+/// A function the template runs on a schedule (an EventBridge `Schedule` or
+/// `ScheduleV2` event with a `rate(...)` expression).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleSettings {
+    /// The function's binary (`Metadata.BuildProperties.Binary`), which is
+    /// also its crate's name: the local runner's name for the schedule.
+    pub function: String,
+    pub rate: Duration,
+}
+
+/// Every scheduled function of the template, in template order.
+pub fn schedules(template_yaml: &str) -> Result<Vec<ScheduleSettings>, TemplateError> {
+    let mut found = Vec::new();
+    for (id, resource) in full_resources_of_type(template_yaml, FUNCTION_TYPE)? {
+        let properties: FunctionProperties = typed_properties(&id, resource.properties.as_ref())?;
+        let problem = |problem: String| TemplateError::Resource {
+            resource: id.clone(),
+            problem,
+        };
+        for event in properties.events.values() {
+            if !matches!(event.kind.as_str(), "Schedule" | "ScheduleV2") {
+                continue;
+            }
+            let expression = event
+                .properties
+                .get("Schedule")
+                .or_else(|| event.properties.get("ScheduleExpression"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    problem("a schedule event needs a literal rate(...) expression".into())
+                })?;
+            let rate = parse_rate(expression).ok_or_else(|| {
+                problem(format!(
+                    "{expression:?}: only rate(<n> minute(s)|hour(s)|day(s)) is understood"
+                ))
+            })?;
+            let function = resource
+                .metadata
+                .as_ref()
+                .and_then(|metadata| metadata.get("BuildProperties"))
+                .and_then(|build| build.get("Binary"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    problem("a scheduled function needs Metadata.BuildProperties.Binary".into())
+                })?;
+            found.push(ScheduleSettings {
+                function: function.to_owned(),
+                rate,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// `rate(5 minutes)`, `rate(1 hour)`, `rate(2 days)`.
+fn parse_rate(expression: &str) -> Option<Duration> {
+    let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (count, unit) = inner.trim().split_once(' ')?;
+    let count: u64 = count.parse().ok().filter(|count| *count > 0)?;
+    let unit_secs = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        "day" | "days" => 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(count * unit_secs))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionProperties {
+    #[serde(default)]
+    events: HashMap<String, FunctionEvent>,
+}
+
+#[derive(Deserialize)]
+struct FunctionEvent {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(rename = "Properties", default)]
+    properties: Mapping,
+}
+
 /// A resource as CloudFormation declares it; only what this module reads.
 #[derive(Deserialize)]
 struct Resource {
@@ -169,6 +253,8 @@ struct Resource {
     kind: String,
     #[serde(rename = "Properties")]
     properties: Option<Value>,
+    #[serde(rename = "Metadata")]
+    metadata: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -182,13 +268,24 @@ fn resources_of_type(
     template_yaml: &str,
     kind: &str,
 ) -> Result<Vec<(String, Option<Value>)>, TemplateError> {
+    Ok(full_resources_of_type(template_yaml, kind)?
+        .into_iter()
+        .map(|(id, resource)| (id, resource.properties))
+        .collect())
+}
+
+/// Like `resources_of_type`, with the whole resource (its metadata too).
+fn full_resources_of_type(
+    template_yaml: &str,
+    kind: &str,
+) -> Result<Vec<(String, Resource)>, TemplateError> {
     let template: Template = serde_yaml::from_str(template_yaml)?;
     let mut found = Vec::new();
     for (id, resource) in template.resources {
         let resource: Resource = serde_yaml::from_value(resource)?;
         if resource.kind == kind {
             let id = serde_yaml::from_value(id)?;
-            found.push((id, resource.properties));
+            found.push((id, resource));
         }
     }
     Ok(found)
@@ -624,6 +721,54 @@ Resources:
             queues(&template),
             Err(TemplateError::Resource { resource, .. }) if resource == "EmailQueue"
         ));
+    }
+
+    #[test]
+    fn scheduled_functions_are_read_with_their_binary_and_rate() {
+        let template = r#"
+Resources:
+  RemindersFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: booking-reminders
+    Properties:
+      Events:
+        Every5Minutes:
+          Type: Schedule
+          Properties:
+            Schedule: rate(5 minutes)
+        Api:
+          Type: HttpApi
+  CleanupFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: cleanup
+    Properties:
+      Events:
+        Daily:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(1 day)
+"#;
+        let found = schedules(template).expect("schedules");
+        let rates: Vec<(&str, u64)> = found
+            .iter()
+            .map(|s| (s.function.as_str(), s.rate.as_secs()))
+            .collect();
+        assert_eq!(rates, [("booking-reminders", 300), ("cleanup", 86_400)]);
+    }
+
+    #[test]
+    fn a_schedule_that_is_not_a_rate_is_an_error() {
+        let template = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      Events:\n        E: {Type: Schedule, Properties: {Schedule: 'cron(0 * * * ? *)'}}\n";
+        assert!(matches!(
+            schedules(template),
+            Err(TemplateError::Resource { resource, .. }) if resource == "F"
+        ));
+        assert_eq!(parse_rate("rate(0 minutes)"), None);
+        assert_eq!(parse_rate("rate(1 hour)"), Some(Duration::from_secs(3600)));
     }
 
     #[test]

@@ -1,26 +1,49 @@
 //! Developer routes, served by the local runner only (never by a Lambda): the
-//! mailbox of every email sent, and stand-ins for the web app's pages that
-//! emailed links open, so a link in the mailbox works with one click.
+//! mailbox of every email sent; stand-ins for the web app's pages that emailed
+//! links open, so a link in the mailbox works with one click; the platform's
+//! clock, which a developer moves to see tomorrow's reminders today; and the
+//! scheduled functions, fired on demand.
 
 use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Path, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
-use shared::{adapters::embedded::mailbox::Mailbox, http::Problem};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use shared::{
+    adapters::embedded::mailbox::Mailbox,
+    clock::{Clock, ShiftedClock},
+    http::{JsonBody, Problem},
+};
+
+use crate::schedule::{ScheduleError, Schedules};
+
+#[derive(Clone)]
+pub struct DevState {
+    pub mailbox: Arc<Mailbox>,
+    pub clock: Arc<ShiftedClock>,
+    pub schedules: Arc<Schedules>,
+}
 
 /// How many emails the mailbox pages show.
 const MAILBOX_PAGE: u32 = 200;
 
-pub fn router(mailbox: Arc<Mailbox>, app_url: String) -> Router {
+pub fn router(state: DevState, app_url: &str) -> Router {
     let mut router = Router::new()
         .route("/_dev/mail", get(mail_page))
         .route("/_dev/mail.json", get(mail_json))
-        .with_state(mailbox);
+        .route(
+            "/_dev/clock",
+            get(clock).post(set_clock).delete(reset_clock),
+        )
+        .route("/_dev/schedules", get(schedules))
+        .route("/_dev/schedules/{function}/run", post(run_schedule))
+        .with_state(state);
     // The app stand-ins, unless links point at a real web app elsewhere.
     if app_url.ends_with("/_dev/app") {
         router = router
@@ -36,7 +59,7 @@ pub fn router(mailbox: Arc<Mailbox>, app_url: String) -> Router {
     router
 }
 
-async fn mail_json(State(mailbox): State<Arc<Mailbox>>) -> Response {
+async fn mail_json(State(DevState { mailbox, .. }): State<DevState>) -> Response {
     match mailbox.list(MAILBOX_PAGE).await {
         Ok(entries) => Json(entries).into_response(),
         Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "mailbox", e.to_string())
@@ -44,7 +67,7 @@ async fn mail_json(State(mailbox): State<Arc<Mailbox>>) -> Response {
     }
 }
 
-async fn mail_page(State(mailbox): State<Arc<Mailbox>>) -> Response {
+async fn mail_page(State(DevState { mailbox, .. }): State<DevState>) -> Response {
     let entries = match mailbox.list(MAILBOX_PAGE).await {
         Ok(entries) => entries,
         Err(e) => {
@@ -62,5 +85,81 @@ async fn mail_page(State(mailbox): State<Arc<Mailbox>>) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "mailbox", e.to_string())
             .into_response(),
+    }
+}
+
+/// The platform's time, and how far it is from real time.
+#[derive(Serialize)]
+struct ClockView {
+    now: Timestamp,
+    offset_secs: i64,
+}
+
+fn clock_view(clock: &ShiftedClock) -> Json<ClockView> {
+    let now = clock.now();
+    Json(ClockView {
+        now,
+        offset_secs: now.duration_since(Timestamp::now()).as_secs(),
+    })
+}
+
+async fn clock(State(state): State<DevState>) -> Json<ClockView> {
+    clock_view(&state.clock)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetClock {
+    /// RFC 3339; every function sees time run on from here.
+    now: Timestamp,
+}
+
+async fn set_clock(
+    State(state): State<DevState>,
+    JsonBody(set): JsonBody<SetClock>,
+) -> Json<ClockView> {
+    state.clock.set(set.now);
+    clock_view(&state.clock)
+}
+
+async fn reset_clock(State(state): State<DevState>) -> Json<ClockView> {
+    state.clock.reset();
+    clock_view(&state.clock)
+}
+
+#[derive(Serialize)]
+struct ScheduleView {
+    function: String,
+    rate_secs: u64,
+}
+
+async fn schedules(State(state): State<DevState>) -> Json<Vec<ScheduleView>> {
+    Json(
+        state
+            .schedules
+            .list()
+            .into_iter()
+            .map(|(function, rate)| ScheduleView {
+                function,
+                rate_secs: rate.as_secs(),
+            })
+            .collect(),
+    )
+}
+
+async fn run_schedule(State(state): State<DevState>, Path(function): Path<String>) -> Response {
+    match state.schedules.run(&function).await {
+        Ok(report) => {
+            Json(serde_json::json!({ "function": function, "report": report })).into_response()
+        }
+        Err(error @ ScheduleError::Unknown(_)) => {
+            Problem::new(StatusCode::NOT_FOUND, "not_found", error.to_string()).into_response()
+        }
+        Err(error) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "schedule_failed",
+            error.to_string(),
+        )
+        .into_response(),
     }
 }

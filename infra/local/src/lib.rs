@@ -9,6 +9,7 @@
 
 mod dev;
 mod pump;
+mod schedule;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -37,6 +38,7 @@ use shared::{
 };
 
 pub use pump::Worker;
+pub use schedule::{Handler, ScheduleError, Schedules};
 
 /// The SAM template: the runner creates its table and queues from it.
 pub const TEMPLATE: &str = include_str!("../../../template.yaml");
@@ -85,6 +87,8 @@ pub enum StartError {
     Secrets(#[from] shared::secrets::SecretsError),
     #[error("email sender identity: {0}")]
     Sender(String),
+    #[error("schedules: {0}")]
+    Schedule(#[from] ScheduleError),
 }
 
 /// The running platform: its ports, its workers and the developer mailbox.
@@ -94,6 +98,7 @@ pub struct Platform {
     pub clock: Arc<ShiftedClock>,
     pub mailbox: Arc<Mailbox>,
     workers: Vec<Worker>,
+    schedules: Arc<Schedules>,
     mailgun_webhook_signing_key: Option<Vec<u8>>,
 }
 
@@ -192,11 +197,18 @@ impl Platform {
                 async move { worker.handle(event).await }
             }),
         ];
+        // Each scheduled function of template.yaml, by its binary's name.
+        let handlers = vec![];
+        let schedules = Arc::new(Schedules::new(
+            shared::template::schedules(TEMPLATE)?,
+            handlers,
+        )?);
         Ok(Platform {
             deps,
             clock,
             mailbox,
             workers,
+            schedules,
             mailgun_webhook_signing_key: options.mailgun_webhook_signing_key,
         })
     }
@@ -214,8 +226,12 @@ impl Platform {
         }
         router
             .merge(dev::router(
-                self.mailbox.clone(),
-                self.deps.config.app_url.clone(),
+                dev::DevState {
+                    mailbox: self.mailbox.clone(),
+                    clock: self.clock.clone(),
+                    schedules: self.schedules.clone(),
+                },
+                &self.deps.config.app_url,
             ))
             .fallback(shared::http::no_route)
     }
@@ -257,6 +273,17 @@ impl Platform {
             }
             handled += batch;
         }
+    }
+
+    /// Runs the scheduled function `function` once, now, as its schedule would;
+    /// returns its report.
+    pub async fn run_schedule(&self, function: &str) -> Result<serde_json::Value, ScheduleError> {
+        self.schedules.run(function).await
+    }
+
+    /// Fires the scheduled functions on their rates for as long as the process runs.
+    pub fn spawn_schedules(&self) {
+        self.schedules.spawn();
     }
 
     /// Pumps the queues in the background for as long as the process runs.

@@ -65,6 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let platform = Arc::new(Platform::start(options).await?);
     platform.spawn_pumps();
+    platform.spawn_schedules();
 
     let address = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = tokio::net::TcpListener::bind(address).await?;
