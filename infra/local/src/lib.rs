@@ -24,6 +24,7 @@ use shared::{
             mailbox::{Mailbox, RecordingMailer},
             queue::EmbeddedQueue,
             table::EmbeddedTable,
+            uploads::EmbeddedUploads,
         },
         mailgun::{MailgunMailer, MailgunSettings},
     },
@@ -47,6 +48,9 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// Links in emails point to `config.app_url`.
     pub config: Config,
+    /// The runner's own address (`http://127.0.0.1:<port>`): upload URLs
+    /// point at its `/_dev/uploads`.
+    pub runner_url: String,
     pub backend: Backend,
     /// Send through Mailgun (`MAIL_PROVIDER=mailgun`) instead of the backend's
     /// mailer (the mailbox alone, or SES); the mailbox still records it.
@@ -93,6 +97,8 @@ pub struct Platform {
     /// The clock every function sees; tests and developers move it.
     pub clock: Arc<ShiftedClock>,
     pub mailbox: Arc<Mailbox>,
+    /// Uploads on every backend: files in `<data_dir>/uploads`, served by `/_dev`.
+    pub uploads: Arc<EmbeddedUploads>,
     workers: Vec<Worker>,
     mailgun_webhook_signing_key: Option<Vec<u8>>,
 }
@@ -160,14 +166,20 @@ impl Platform {
             }),
             None => mailer,
         };
+        let token_signing_key = signing_key(dir)?;
+        let uploads = Arc::new(EmbeddedUploads::new(
+            &options.runner_url,
+            token_signing_key.clone(),
+            &dir.join("uploads"),
+            clock.clone(),
+        ));
         let deps = Deps {
             table,
             queue,
             clock: clock.clone(),
             ids: Arc::new(UuidV7),
-            secrets: Arc::new(Secrets {
-                token_signing_key: signing_key(dir)?,
-            }),
+            uploads: uploads.clone(),
+            secrets: Arc::new(Secrets { token_signing_key }),
             config: Arc::new(options.config),
         };
         let email_worker = EmailWorker::new(EmailSender {
@@ -196,6 +208,7 @@ impl Platform {
             deps,
             clock,
             mailbox,
+            uploads,
             workers,
             mailgun_webhook_signing_key: options.mailgun_webhook_signing_key,
         })
@@ -216,6 +229,7 @@ impl Platform {
             .merge(dev::router(
                 self.mailbox.clone(),
                 self.deps.config.app_url.clone(),
+                self.uploads.clone(),
             ))
             .fallback(shared::http::no_route)
     }
