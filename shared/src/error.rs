@@ -1,7 +1,7 @@
 //! The domain's errors. Each has a stable code and HTTP status; `http::Problem`
 //! turns them into RFC 9457 problem details in one place.
 
-use crate::{queue::QueueError, table::TableError};
+use crate::{media::UploadsError, queue::QueueError, table::TableError};
 
 /// One invalid input field and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -89,10 +89,15 @@ pub enum Error {
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
     InvalidCursor,
+    /// An upload of a kind, type or size the rules refuse; says what is allowed.
+    #[error("{0}")]
+    MediaNotAllowed(String),
     #[error("storage failed: {0}")]
     Table(TableError),
     #[error("queue failed: {0}")]
     Queue(#[from] QueueError),
+    #[error("uploads failed: {0}")]
+    Uploads(#[from] UploadsError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -104,7 +109,7 @@ impl Error {
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::Validation(_) => 422,
+            Error::Validation(_) | Error::MediaNotAllowed(_) => 422,
             Error::InvalidToken | Error::InvalidCursor => 400,
             Error::EmailTaken
             | Error::SlugTaken
@@ -131,7 +136,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::AccountLocked { .. } | Error::TooManyAttempts => 429,
             Error::Table(TableError::TransactionConflict) => 503,
-            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => 500,
+            Error::Table(_) | Error::Queue(_) | Error::Uploads(_) | Error::Internal(_) => 500,
         }
     }
 
@@ -168,8 +173,11 @@ impl Error {
             Error::TooEarly { .. } => "too_early",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
+            Error::MediaNotAllowed(_) => "media_not_allowed",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",
-            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => "internal",
+            Error::Table(_) | Error::Queue(_) | Error::Uploads(_) | Error::Internal(_) => {
+                "internal"
+            }
         }
     }
 }

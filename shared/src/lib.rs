@@ -14,6 +14,7 @@ pub mod http;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
+pub mod media;
 pub mod notifications;
 pub mod organizations;
 pub mod paging;

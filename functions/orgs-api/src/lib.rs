@@ -1,5 +1,5 @@
-//! HTTP mapping of organizations (`shared::organizations`) and the audit log
-//! (`shared::audit`).
+//! HTTP mapping of organizations (`shared::organizations`), the audit log
+//! (`shared::audit`) and media upload URLs (`shared::media`).
 
 use axum::{
     Json, Router,
@@ -16,6 +16,7 @@ use shared::{
     error::Error,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
+    media::{self, UploadRequest},
     organizations::{
         self, DecisionRequest, DirectoryQuery, NewOrganization, RequestsQuery,
         team::{self, NewInvite, OwnershipTransfer, RoleChange},
@@ -39,6 +40,9 @@ pub fn router(deps: Deps) -> Router {
         .route("/v1/public/orgs", get(public_directory))
         .route("/v1/public/orgs/{slug}", get(public_profile))
         .route("/v1/admin/audit", get(platform_audit))
+        // Not wrapped in `idempotent`: it changes nothing, a retry just gets a
+        // fresh URL (and a stored answer would outlive the URL's expiry).
+        .route("/v1/orgs/{org_id}/media/uploads", post(create_upload))
         .merge(team_routes(&deps))
         .merge(verification_routes(&deps));
     shared::http::api(routes, deps)
@@ -115,6 +119,16 @@ async fn public_directory(
 
 async fn public_profile(State(deps): State<Deps>, Path(slug): Path<String>) -> Result<Response> {
     Ok(Json(organizations::public_profile(&deps, &slug).await?).into_response())
+}
+
+async fn create_upload(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    JsonBody(request): JsonBody<UploadRequest>,
+) -> Result<Response> {
+    let upload = media::create_upload(&deps, &caller, &org_id, request).await?;
+    Ok((StatusCode::CREATED, Json(upload)).into_response())
 }
 
 // The team: invitations, members, leaving and ownership (`organizations::team`).

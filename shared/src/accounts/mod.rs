@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use self::crypto::{
-    AccessClaims, new_token, sign_access_token, token_hash, verify_access_token,
+    AccessClaims, hashes_equal, new_token, sign_access_token, token_hash, verify_access_token,
 };
 use self::{
-    crypto::{code_hash, hash_password, hashes_equal, new_code, verify_password},
+    crypto::{code_hash, hash_password, new_code, verify_password},
     store::{
         ChallengeRecord, DeviceRecord, OneTimeTokenRecord, RefreshRecord, SessionRecord,
         UserRecord, create,
