@@ -12,7 +12,11 @@
 //! transaction. Slot starts fall on that grid (`slot_step_minutes` is a multiple
 //! of it), so a booking never shares a cell with another of the same staff member.
 
+mod catalog;
 pub mod lifecycle;
+pub mod schedule;
+pub mod services;
+pub mod staff;
 
 use std::collections::BTreeMap;
 
