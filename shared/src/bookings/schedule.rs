@@ -3,8 +3,9 @@
 //! staff members' own hours follow too.
 //!
 //! Any member reads it; managers and up (`Permission::ManageSchedule`) replace
-//! it whole with `PUT`: a field left out takes its default. Before the first
-//! `PUT` it reads as the defaults (the organization's time zone, no hours).
+//! it whole with `PUT`: a rule left out takes its default, a time zone left out
+//! stays what it was. Before the first `PUT` it reads as the defaults (the
+//! organization's time zone, no hours).
 
 use jiff::civil;
 use serde::Deserialize;
@@ -126,7 +127,7 @@ pub(super) fn check_weekly(weekly: &WeeklyHours, errors: &mut Vec<FieldError>) {
 }
 
 /// `PUT /v1/orgs/{org_id}/schedule`: the whole schedule; a rule left out
-/// takes its default, `timezone` the organization's. `version`, when sent,
+/// takes its default, `timezone` left out stays the current one. `version`, when sent,
 /// is the version edited (409 `edit_conflict` if it is not the current one).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
