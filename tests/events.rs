@@ -43,6 +43,7 @@ async fn every_sample_event_has_a_handler_case() {
         names,
         [
             "auth-api.json",
+            "bookings-api.json",
             "email-api.json",
             "email-events-mailgun.json",
             "email-events-ses.json",
@@ -221,4 +222,13 @@ async fn orgs_api_event_lists_my_organizations() {
     let reply = api_event(&p, "orgs-api.json", "owner@example.com").await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn bookings_api_event_lists_public_services() {
+    let p = TestPlatform::embedded().await;
+    let reply = p.send(api_request(&event("bookings-api.json"))).await;
+    // No organization has that slug yet: the public list is not found.
+    assert_eq!(reply.status, 404, "{reply:?}");
+    assert_eq!(reply.problem_code(), "not_found");
 }

@@ -37,6 +37,14 @@ pub enum AuditAction {
     VerificationSubmitted,
     VerificationApproved,
     VerificationRejected,
+    // The bookings catalog (bookings::{services, schedule, staff}).
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceArchived,
+    ScheduleUpdated,
+    StaffAdded,
+    StaffUpdated,
+    StaffDeactivated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,19 +1,22 @@
 //! The domain's errors. Each has a stable code and HTTP status; `http::Problem`
 //! turns them into RFC 9457 problem details in one place.
 
+use std::borrow::Cow;
+
 use crate::{media::UploadsError, queue::QueueError, table::TableError};
 
 /// One invalid input field and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The field's path in the request, e.g. `name` or `weekly.mon[1].end`.
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -85,6 +88,8 @@ pub enum Error {
         action: &'static str,
         start: jiff::Timestamp,
     },
+    #[error("an organization has at most {limit} {what}")]
+    LimitReached { what: &'static str, limit: i64 },
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -124,7 +129,8 @@ impl Error {
             | Error::SlotTaken
             | Error::InvalidTransition { .. }
             | Error::ChangeDeadlinePassed { .. }
-            | Error::TooEarly { .. } => 409,
+            | Error::TooEarly { .. }
+            | Error::LimitReached { .. } => 409,
             Error::InviteGone => 410,
             Error::InviteEmailMismatch => 403,
             Error::InvalidCredentials
@@ -171,6 +177,7 @@ impl Error {
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::ChangeDeadlinePassed { .. } => "change_deadline_passed",
             Error::TooEarly { .. } => "too_early",
+            Error::LimitReached { .. } => "limit_reached",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::MediaNotAllowed(_) => "media_not_allowed",

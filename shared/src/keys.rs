@@ -248,6 +248,12 @@ pub fn schedule(org_id: &str) -> Key {
     Key::new(format!("ORG#{org_id}"), "SCHEDULE")
 }
 
+/// The counters capping an organization's catalog (`staff_count`,
+/// `service_count`), raised in the transaction adding a staff member or service.
+pub fn catalog_counts(org_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), "CATALOG_COUNTS")
+}
+
 /// A staff member of an organization.
 pub fn staff_member(org_id: &str, staff_id: &str) -> Key {
     Key::new(format!("ORG#{org_id}"), format!("STAFF#{staff_id}"))

@@ -38,8 +38,8 @@ impl OrgRole {
         let least = match permission {
             Permission::ViewOrganization => OrgRole::Viewer,
             Permission::ViewAnalytics => OrgRole::Analyst,
-            Permission::EditProfile => OrgRole::Editor,
-            Permission::ManageBookings => OrgRole::Manager,
+            Permission::EditProfile | Permission::ManageServices => OrgRole::Editor,
+            Permission::ManageBookings | Permission::ManageSchedule => OrgRole::Manager,
             Permission::ManageTeam | Permission::ViewAudit | Permission::ViewEmailLog => {
                 OrgRole::Admin
             }
@@ -61,6 +61,10 @@ pub enum Permission {
     EditProfile,
     /// Handle bookings.
     ManageBookings,
+    /// Create, edit and archive the services offered.
+    ManageServices,
+    /// Set the booking schedule and manage the staff who perform services.
+    ManageSchedule,
     /// Invite, change and remove members.
     ManageTeam,
     /// Read the organization's audit log.
@@ -98,11 +102,13 @@ mod tests {
     #[test]
     fn the_permission_matrix() {
         let roles = [Owner, Admin, Manager, Editor, Analyst, Viewer];
-        let rows: [(Permission, [bool; 6]); 9] = [
+        let rows: [(Permission, [bool; 6]); 11] = [
             (ViewOrganization, [true, true, true, true, true, true]),
             (ViewAnalytics, [true, true, true, true, true, false]),
             (EditProfile, [true, true, true, true, false, false]),
             (ManageBookings, [true, true, true, false, false, false]),
+            (ManageServices, [true, true, true, true, false, false]),
+            (ManageSchedule, [true, true, true, false, false, false]),
             (ManageTeam, [true, true, false, false, false, false]),
             (ViewAudit, [true, true, false, false, false, false]),
             (ViewEmailLog, [true, true, false, false, false, false]),

@@ -231,6 +231,7 @@ impl Platform {
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .merge(auth_api::router(self.deps.clone()))
+            .merge(bookings_api::router(self.deps.clone()))
             .merge(email_api::router(self.deps.clone()))
             .merge(notifications_api::router(self.deps.clone()))
             .merge(orgs_api::router(self.deps.clone()));

@@ -5,10 +5,10 @@
 //! `access`, and every change writes its audit entry in its own transaction.
 
 mod onboarding;
-mod profile;
+pub(crate) mod profile;
 pub mod store;
 pub mod team;
-mod validate;
+pub(crate) mod validate;
 mod verification;
 
 use jiff::Timestamp;
