@@ -230,3 +230,27 @@ pub fn verification_history_entry(org_id: &str, entry_id: &str) -> Key {
 pub fn verification_history_of(org_id: &str) -> (String, String) {
     (format!("ORG#{org_id}"), "VERIFICATION#".to_string())
 }
+
+// Scheduled work (`due`): entries bucketed by the UTC hour they fall due in, so a
+// run queries the few hour buckets since its last run instead of scanning.
+
+/// The partition of `kind`'s entries due in the UTC hour `hour` (`2026-11-21T21`).
+pub fn due_bucket(kind: &str, hour: &str) -> String {
+    format!("DUE#{kind}#{hour}")
+}
+
+/// Sort key of a due entry: its due time (Unix seconds, 12 digits) first, so
+/// "due by now" is a sort-key range.
+pub fn due_order(due_secs: i64, target_id: &str) -> String {
+    format!("{due_secs:012}#{target_id}")
+}
+
+/// One due entry of `kind` for `target_id`.
+pub fn due_entry(kind: &str, hour: &str, due_secs: i64, target_id: &str) -> Key {
+    Key::new(due_bucket(kind, hour), due_order(due_secs, target_id))
+}
+
+/// How far the runs of `kind` got: the watermark item.
+pub fn schedule(kind: &str) -> Key {
+    Key::new(format!("SCHEDULE#{kind}"), "WATERMARK")
+}

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod audit;
 pub mod clock;
 mod deps;
+pub mod due;
 pub mod email;
 pub mod error;
 pub mod http;
