@@ -40,7 +40,8 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{slug}", "corner-bakery")
             .replace("{invite_id}", id)
             .replace("{user_id}", id)
-            .replace("{code}", "some-invite-code");
+            .replace("{code}", "some-invite-code")
+            .replace("{token}", "some-onboarding-token");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"

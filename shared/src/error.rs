@@ -71,6 +71,8 @@ pub enum Error {
     InvitePending,
     #[error("this invitation was already used or has expired: ask for a new one")]
     InviteGone,
+    #[error("onboarding is already completed for this organization")]
+    AlreadyCompleted,
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -101,6 +103,7 @@ impl Error {
             | Error::VerificationPending
             | Error::VerificationNotSubmitted
             | Error::AlreadyVerified
+            | Error::AlreadyCompleted
             | Error::OwnAdminRole => 409,
             Error::InviteGone => 410,
             Error::InviteEmailMismatch => 403,
@@ -144,6 +147,7 @@ impl Error {
             Error::AlreadyMember => "already_member",
             Error::InvitePending => "invite_pending",
             Error::InviteGone => "invite_gone",
+            Error::AlreadyCompleted => "already_completed",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",

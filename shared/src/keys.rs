@@ -254,3 +254,23 @@ pub fn due_entry(kind: &str, hour: &str, due_secs: i64, target_id: &str) -> Key 
 pub fn schedule(kind: &str) -> Key {
     Key::new(format!("SCHEDULE#{kind}"), "WATERMARK")
 }
+
+// Client onboarding by invitation (organizations::client_onboarding).
+
+/// An onboarding link, by the hash of its token.
+pub fn onboarding_token(token_hash: &str) -> Key {
+    Key::new(format!("ONBOARDING#{token_hash}"), "ONBOARDING")
+}
+
+/// A user's onboarding token in their list (so activation revokes them all).
+pub fn user_onboarding_token(user_id: &str, token_hash: &str) -> Key {
+    Key::new(
+        format!("USER#{user_id}"),
+        format!("ONBOARDING#{token_hash}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a user's onboarding tokens.
+pub fn onboarding_tokens_of(user_id: &str) -> (String, String) {
+    (format!("USER#{user_id}"), "ONBOARDING#".to_string())
+}
