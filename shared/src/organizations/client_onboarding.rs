@@ -148,12 +148,16 @@ pub async fn create_client(deps: &Deps, caller: &Caller, new: NewClient) -> Resu
     let hash = token_hash(&token);
     let for_owner = format!(" for {}", link.owner_email);
     let audit = creation_audit(deps, caller, &organization, &for_owner);
-    let reminder_at = link.expires_at - REMINDER_BEFORE_EXPIRY;
     // The account's writes first: a new account's email guard is then extra write 1.
     let mut writes = account.writes;
     writes.push(audit.write()?);
     writes.extend(link_writes(&hash, &link)?);
-    writes.push(due::put(REMINDER_KIND, reminder_at, &hash, json!({}))?);
+    writes.push(due::put(
+        REMINDER_KIND,
+        reminder_at(link.expires_at),
+        &hash,
+        json!({}),
+    )?);
     match store::create(&*deps.table, &organization, &owner, writes).await {
         Err(Error::Table(TableError::TransactionConditionFailed { index }))
             if !account.existing && index == CREATE_WRITES + 1 =>
@@ -184,6 +188,40 @@ fn whole_second(at: Timestamp) -> Result<Timestamp> {
     Timestamp::from_second(at.as_second()).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// When the reminder of a link expiring at `expires_at` is due.
+fn reminder_at(expires_at: Timestamp) -> Timestamp {
+    expires_at - REMINDER_BEFORE_EXPIRY
+}
+
+/// A token in its user's list: enough to revoke it and cancel its reminder.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ListedToken {
+    token_hash: String,
+    expires_at: Timestamp,
+}
+
+/// The writes revoking the token `hash` of a link expiring at `expires_at`
+/// (if `condition` holds for the token): the token, its place in `user_id`'s
+/// list, and its reminder if it has one.
+fn revoke_writes(
+    user_id: &str,
+    hash: &str,
+    expires_at: Timestamp,
+    condition: Option<Condition>,
+) -> Vec<Write> {
+    vec![
+        Write::Delete {
+            key: keys::onboarding_token(hash),
+            condition,
+        },
+        Write::Delete {
+            key: keys::user_onboarding_token(user_id, hash),
+            condition: None,
+        },
+        due::remove(REMINDER_KIND, reminder_at(expires_at), hash),
+    ]
+}
+
 /// The writes storing a new token (by `hash`) of `link`, and listing it under its user.
 fn link_writes(hash: &str, link: &OnboardingLink) -> Result<Vec<Write>> {
     let expires = Some(link.expires_at.as_second());
@@ -195,7 +233,10 @@ fn link_writes(hash: &str, link: &OnboardingLink) -> Result<Vec<Write>> {
         Write::Put {
             item: to_item(
                 &keys::user_onboarding_token(&link.user_id, hash),
-                &json!({ "token_hash": hash }),
+                &ListedToken {
+                    token_hash: hash.to_string(),
+                    expires_at: link.expires_at,
+                },
                 expires,
             )?,
             condition: None,
@@ -282,17 +323,10 @@ pub async fn activate(
         format!("user:{}", link.user_id),
         format!("{} activated their account", link.owner_email),
     );
-    let spend = vec![
-        Write::Delete {
-            key: keys::onboarding_token(&hash),
-            condition: Some(Condition::Exists),
-        },
-        Write::Delete {
-            key: keys::user_onboarding_token(&link.user_id, &hash),
-            condition: None,
-        },
-        audit.write()?,
-    ];
+    // Spending it: the token's delete must find it live (it works once).
+    let live = Some(Condition::Exists);
+    let mut spend = revoke_writes(&link.user_id, &hash, link.expires_at, live);
+    spend.push(audit.write()?);
     let tokens = accounts::set_password_by_link(deps, &link.user_id, password, spend, user_agent)
         .await
         .map_err(|e| match e {
@@ -304,31 +338,18 @@ pub async fn activate(
     Ok(tokens)
 }
 
-/// Revokes every onboarding token of `user_id` (a page of their list at a time).
+/// Revokes every onboarding token of `user_id` and cancels their reminders (a
+/// page of their list at a time).
 async fn revoke_all(deps: &Deps, user_id: &str) -> Result<()> {
-    #[derive(Deserialize)]
-    struct Listed {
-        token_hash: String,
-    }
     let (pk, prefix) = keys::onboarding_tokens_of(user_id);
     let mut query = Query::new(Index::Table, pk)
         .sk(SortKey::BeginsWith(prefix))
         .limit(100);
     loop {
-        let (listed, next): (Vec<Listed>, _) = records::page_of(&*deps.table, &query).await?;
-        for Listed { token_hash } in &listed {
-            deps.table
-                .transact(vec![
-                    Write::Delete {
-                        key: keys::onboarding_token(token_hash),
-                        condition: None,
-                    },
-                    Write::Delete {
-                        key: keys::user_onboarding_token(user_id, token_hash),
-                        condition: None,
-                    },
-                ])
-                .await?;
+        let (listed, next): (Vec<ListedToken>, _) = records::page_of(&*deps.table, &query).await?;
+        for token in &listed {
+            let writes = revoke_writes(user_id, &token.token_hash, token.expires_at, None);
+            deps.table.transact(writes).await?;
         }
         match next {
             Some(cursor) => query = query.after(Some(cursor)),
