@@ -42,7 +42,8 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{service_id}", id)
             .replace("{staff_id}", id)
             .replace("{user_id}", id)
-            .replace("{code}", "some-invite-code");
+            .replace("{code}", "some-invite-code")
+            .replace("{token}", "some-onboarding-token");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"

@@ -90,6 +90,8 @@ pub enum Error {
     },
     #[error("an organization has at most {limit} {what}")]
     LimitReached { what: &'static str, limit: i64 },
+    #[error("onboarding is already completed for this organization")]
+    AlreadyCompleted,
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
@@ -126,6 +128,7 @@ impl Error {
             | Error::VerificationNotSubmitted
             | Error::AlreadyVerified
             | Error::OwnAdminRole
+            | Error::AlreadyCompleted
             | Error::SlotTaken
             | Error::InvalidTransition { .. }
             | Error::ChangeDeadlinePassed { .. }
@@ -178,6 +181,7 @@ impl Error {
             Error::ChangeDeadlinePassed { .. } => "change_deadline_passed",
             Error::TooEarly { .. } => "too_early",
             Error::LimitReached { .. } => "limit_reached",
+            Error::AlreadyCompleted => "already_completed",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
             Error::MediaNotAllowed(_) => "media_not_allowed",

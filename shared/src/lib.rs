@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bookings;
 pub mod clock;
 mod deps;
+pub mod due;
 pub mod email;
 pub mod error;
 pub mod http;

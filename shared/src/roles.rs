@@ -43,7 +43,7 @@ impl OrgRole {
             Permission::ManageTeam | Permission::ViewAudit | Permission::ViewEmailLog => {
                 OrgRole::Admin
             }
-            Permission::TransferOwnership => OrgRole::Owner,
+            Permission::TransferOwnership | Permission::CompleteOnboarding => OrgRole::Owner,
             Permission::SubmitVerification => OrgRole::Admin,
         };
         self.at_least(least)
@@ -75,6 +75,8 @@ pub enum Permission {
     TransferOwnership,
     /// Ask the platform to verify the organization.
     SubmitVerification,
+    /// Declare the onboarding of an organization created by invitation done.
+    CompleteOnboarding,
 }
 
 /// A role of platform staff.
@@ -102,7 +104,7 @@ mod tests {
     #[test]
     fn the_permission_matrix() {
         let roles = [Owner, Admin, Manager, Editor, Analyst, Viewer];
-        let rows: [(Permission, [bool; 6]); 11] = [
+        let rows: [(Permission, [bool; 6]); 12] = [
             (ViewOrganization, [true, true, true, true, true, true]),
             (ViewAnalytics, [true, true, true, true, true, false]),
             (EditProfile, [true, true, true, true, false, false]),
@@ -114,6 +116,10 @@ mod tests {
             (ViewEmailLog, [true, true, false, false, false, false]),
             (TransferOwnership, [true, false, false, false, false, false]),
             (SubmitVerification, [true, true, false, false, false, false]),
+            (
+                CompleteOnboarding,
+                [true, false, false, false, false, false],
+            ),
         ];
         for (permission, allowed) in rows {
             for (role, expected) in roles.into_iter().zip(allowed) {

@@ -210,7 +210,13 @@ impl Platform {
             }),
         ];
         // Each scheduled function of template.yaml, by its binary's name.
-        let handlers = vec![];
+        let handlers = vec![Handler::new("onboarding-reminders", {
+            let deps = deps.clone();
+            move || {
+                let deps = deps.clone();
+                async move { onboarding_reminders::run(&deps).await }
+            }
+        })];
         let schedules = Arc::new(Schedules::new(
             shared::template::schedules(TEMPLATE)?,
             handlers,
