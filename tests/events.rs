@@ -43,6 +43,7 @@ async fn every_sample_event_has_a_handler_case() {
         names,
         [
             "auth-api.json",
+            "bookings-api.json",
             "email-api.json",
             "email-events-mailgun.json",
             "email-events-ses.json",
@@ -50,6 +51,7 @@ async fn every_sample_event_has_a_handler_case() {
             "mailgun-webhook.json",
             "notifications-api.json",
             "notifications-worker.json",
+            "onboarding-reminders.json",
             "orgs-api.json"
         ]
     );
@@ -221,4 +223,46 @@ async fn orgs_api_event_lists_my_organizations() {
     let reply = api_event(&p, "orgs-api.json", "owner@example.com").await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn bookings_api_event_lists_public_services() {
+    let p = TestPlatform::embedded().await;
+    let reply = p.send(api_request(&event("bookings-api.json"))).await;
+    // No organization has that slug yet: the public list is not found.
+    assert_eq!(reply.status, 404, "{reply:?}");
+    assert_eq!(reply.problem_code(), "not_found");
+}
+
+#[tokio::test]
+async fn onboarding_reminders_event_runs_the_due_reminders() {
+    let p = TestPlatform::embedded().await;
+    let admin = p
+        .signed_in(
+            platform_tests::platform::PLATFORM_ADMIN,
+            "correct horse battery",
+            "d",
+        )
+        .await;
+    let client = json!({
+        "name": "Corner Bakery", "slug": "corner-bakery", "category": "bakery",
+        "owner_email": "olive@example.com", "owner_name": "Olive Owner",
+    });
+    let token = admin.body["access_token"].as_str().unwrap();
+    let created = p
+        .authed("POST", "/v1/admin/orgs", token, Some(client))
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    // Past the reminder's due time (48 h before the 7-day link expires).
+    p.platform
+        .clock
+        .advance(jiff::SignedDuration::from_hours(5 * 24 + 1));
+    let scheduled: onboarding_reminders::ScheduledEvent =
+        serde_json::from_str(&event("onboarding-reminders.json")).expect("a scheduled event");
+    let report = onboarding_reminders::handle(&p.platform.deps, scheduled)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    p.last_mail("olive@example.com", "onboarding_reminder")
+        .await;
 }

@@ -39,8 +39,11 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{email}", "ada@example.com")
             .replace("{slug}", "corner-bakery")
             .replace("{invite_id}", id)
+            .replace("{service_id}", id)
+            .replace("{staff_id}", id)
             .replace("{user_id}", id)
-            .replace("{code}", "some-invite-code");
+            .replace("{code}", "some-invite-code")
+            .replace("{token}", "some-onboarding-token");
         assert!(
             !concrete.contains('{'),
             "fill the parameter of {path} in this test"

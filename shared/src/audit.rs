@@ -37,6 +37,16 @@ pub enum AuditAction {
     VerificationSubmitted,
     VerificationApproved,
     VerificationRejected,
+    // The bookings catalog (bookings::{services, schedule, staff}).
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceArchived,
+    ScheduleUpdated,
+    StaffAdded,
+    StaffUpdated,
+    StaffDeactivated,
+    OnboardingActivated,
+    OnboardingCompleted,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,10 +72,23 @@ impl AuditEntry {
         target: String,
         summary: String,
     ) -> Self {
+        Self::by_user(deps, &caller.user_id, org_id, action, target, summary)
+    }
+
+    /// A new entry by the user `actor_user_id`, who may have no session yet
+    /// (an owner activating their account), in `org_id`, stamped now.
+    pub fn by_user(
+        deps: &Deps,
+        actor_user_id: &str,
+        org_id: &str,
+        action: AuditAction,
+        target: String,
+        summary: String,
+    ) -> Self {
         AuditEntry {
             id: deps.ids.new_id(),
             org_id: org_id.to_string(),
-            actor_user_id: caller.user_id.clone(),
+            actor_user_id: actor_user_id.to_string(),
             action,
             target,
             summary,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::{
     clock::{Clock, Ids},
+    media::Uploads,
     queue::Queue,
     secrets::Secrets,
     table::Table,
@@ -17,6 +18,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub secrets: Arc<Secrets>,
+    /// Where profile photos and videos are uploaded (`media`).
+    pub uploads: Arc<dyn Uploads>,
     pub config: Arc<Config>,
 }
 

@@ -1,19 +1,22 @@
 //! The domain's errors. Each has a stable code and HTTP status; `http::Problem`
 //! turns them into RFC 9457 problem details in one place.
 
-use crate::{queue::QueueError, table::TableError};
+use std::borrow::Cow;
+
+use crate::{media::UploadsError, queue::QueueError, table::TableError};
 
 /// One invalid input field and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The field's path in the request, e.g. `name` or `weekly.mon[1].end`.
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -91,14 +94,23 @@ pub enum Error {
         action: &'static str,
         start: jiff::Timestamp,
     },
+    #[error("an organization has at most {limit} {what}")]
+    LimitReached { what: &'static str, limit: i64 },
+    #[error("onboarding is already completed for this organization")]
+    AlreadyCompleted,
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("the pagination cursor is not valid for this list: start again without it")]
     InvalidCursor,
+    /// An upload of a kind, type or size the rules refuse; says what is allowed.
+    #[error("{0}")]
+    MediaNotAllowed(String),
     #[error("storage failed: {0}")]
     Table(TableError),
     #[error("queue failed: {0}")]
     Queue(#[from] QueueError),
+    #[error("uploads failed: {0}")]
+    Uploads(#[from] UploadsError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -110,7 +122,7 @@ impl Error {
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::Validation(_) => 422,
+            Error::Validation(_) | Error::MediaNotAllowed(_) => 422,
             Error::IdempotencyKeyReused => 422,
             Error::InvalidIdempotencyKey => 400,
             Error::InvalidToken | Error::InvalidCursor => 400,
@@ -124,10 +136,12 @@ impl Error {
             | Error::VerificationNotSubmitted
             | Error::AlreadyVerified
             | Error::OwnAdminRole
+            | Error::AlreadyCompleted
             | Error::SlotTaken
             | Error::InvalidTransition { .. }
             | Error::ChangeDeadlinePassed { .. }
-            | Error::TooEarly { .. } => 409,
+            | Error::TooEarly { .. }
+            | Error::LimitReached { .. } => 409,
             Error::InviteGone => 410,
             Error::InviteEmailMismatch => 403,
             Error::InvalidCredentials
@@ -139,7 +153,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::AccountLocked { .. } | Error::TooManyAttempts => 429,
             Error::Table(TableError::TransactionConflict) => 503,
-            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => 500,
+            Error::Table(_) | Error::Queue(_) | Error::Uploads(_) | Error::Internal(_) => 500,
         }
     }
 
@@ -176,10 +190,15 @@ impl Error {
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::ChangeDeadlinePassed { .. } => "change_deadline_passed",
             Error::TooEarly { .. } => "too_early",
+            Error::LimitReached { .. } => "limit_reached",
+            Error::AlreadyCompleted => "already_completed",
             Error::NotFound(_) => "not_found",
             Error::InvalidCursor => "invalid_cursor",
+            Error::MediaNotAllowed(_) => "media_not_allowed",
             Error::Table(TableError::TransactionConflict) => "conflict_retry",
-            Error::Table(_) | Error::Queue(_) | Error::Internal(_) => "internal",
+            Error::Table(_) | Error::Queue(_) | Error::Uploads(_) | Error::Internal(_) => {
+                "internal"
+            }
         }
     }
 }

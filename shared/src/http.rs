@@ -5,14 +5,14 @@
 use axum::{
     Json, Router,
     extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
-    http::{HeaderValue, StatusCode, header, request::Parts},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     Deps,
-    accounts::{self, Caller},
+    accounts::{self, Caller, Tokens},
     error::{Error, FieldError},
 };
 
@@ -198,6 +198,37 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
+}
+
+/// The browser's copy of the refresh token. `__Host-` binds it to this origin,
+/// over HTTPS, on every path.
+pub const REFRESH_COOKIE: &str = "__Host-refresh";
+
+/// The answer of a completed sign-in (login, MFA, refresh, onboarding
+/// activation): the token pair as JSON (for apps), and the refresh token as a
+/// cookie (for browsers).
+pub fn signed_in(tokens: Tokens) -> Response {
+    let cookie = format!(
+        "{REFRESH_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        tokens.refresh_token, tokens.session_expires_in
+    );
+    with_cookie(Json(tokens).into_response(), &cookie)
+}
+
+/// The request's `User-Agent`, kept with the session it starts.
+pub fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `response` with a `Set-Cookie` header.
+pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Wraps an API's routes with what every API has: the body limit and problem

@@ -248,6 +248,12 @@ pub fn schedule(org_id: &str) -> Key {
     Key::new(format!("ORG#{org_id}"), "SCHEDULE")
 }
 
+/// The counters capping an organization's catalog (`staff_count`,
+/// `service_count`), raised in the transaction adding a staff member or service.
+pub fn catalog_counts(org_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), "CATALOG_COUNTS")
+}
+
 /// A staff member of an organization.
 pub fn staff_member(org_id: &str, staff_id: &str) -> Key {
     Key::new(format!("ORG#{org_id}"), format!("STAFF#{staff_id}"))
@@ -294,4 +300,48 @@ pub fn slot_lock(org_id: &str, cell_start_utc_secs: i64, resource: &str) -> Key 
 /// The partition holding an organization's slot locks.
 pub fn slot_locks_of(org_id: &str) -> String {
     format!("ORG#{org_id}#LOCKS")
+}
+
+// Scheduled work (`due`): entries bucketed by the UTC hour they fall due in, so a
+// run queries the few hour buckets since its last run instead of scanning.
+
+/// The partition of `kind`'s entries due in the UTC hour `hour` (`2026-11-21T21`).
+pub fn due_bucket(kind: &str, hour: &str) -> String {
+    format!("DUE#{kind}#{hour}")
+}
+
+/// Sort key of a due entry: its due time (Unix seconds, 12 digits) first, so
+/// "due by now" is a sort-key range.
+pub fn due_order(due_secs: i64, target_id: &str) -> String {
+    format!("{due_secs:012}#{target_id}")
+}
+
+/// One due entry of `kind` for `target_id`.
+pub fn due_entry(kind: &str, hour: &str, due_secs: i64, target_id: &str) -> Key {
+    Key::new(due_bucket(kind, hour), due_order(due_secs, target_id))
+}
+
+/// How far the runs of `kind` got: the watermark item.
+pub fn due_watermark(kind: &str) -> Key {
+    Key::new(format!("SCHEDULE#{kind}"), "WATERMARK")
+}
+
+// Client onboarding by invitation (organizations::client_onboarding).
+
+/// An onboarding link, by the hash of its token.
+pub fn onboarding_token(token_hash: &str) -> Key {
+    Key::new(format!("ONBOARDING#{token_hash}"), "ONBOARDING")
+}
+
+/// A user's onboarding token in their list (so activation revokes them all).
+pub fn user_onboarding_token(user_id: &str, token_hash: &str) -> Key {
+    Key::new(
+        format!("USER#{user_id}"),
+        format!("ONBOARDING#{token_hash}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a user's onboarding tokens.
+pub fn onboarding_tokens_of(user_id: &str) -> (String, String) {
+    (format!("USER#{user_id}"), "ONBOARDING#".to_string())
 }

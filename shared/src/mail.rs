@@ -12,6 +12,17 @@ pub struct Email {
     pub html: String,
     /// What the email is (`verify_email`, `mfa_code`, ...), for logs and tags.
     pub kind: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with an email. Text only (a calendar invitation), which every
+/// provider and the mailbox carry as is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -38,12 +38,12 @@ impl OrgRole {
         let least = match permission {
             Permission::ViewOrganization => OrgRole::Viewer,
             Permission::ViewAnalytics => OrgRole::Analyst,
-            Permission::EditProfile => OrgRole::Editor,
-            Permission::ManageBookings => OrgRole::Manager,
+            Permission::EditProfile | Permission::ManageServices => OrgRole::Editor,
+            Permission::ManageBookings | Permission::ManageSchedule => OrgRole::Manager,
             Permission::ManageTeam | Permission::ViewAudit | Permission::ViewEmailLog => {
                 OrgRole::Admin
             }
-            Permission::TransferOwnership => OrgRole::Owner,
+            Permission::TransferOwnership | Permission::CompleteOnboarding => OrgRole::Owner,
             Permission::SubmitVerification => OrgRole::Admin,
         };
         self.at_least(least)
@@ -61,6 +61,10 @@ pub enum Permission {
     EditProfile,
     /// Handle bookings.
     ManageBookings,
+    /// Create, edit and archive the services offered.
+    ManageServices,
+    /// Set the booking schedule and manage the staff who perform services.
+    ManageSchedule,
     /// Invite, change and remove members.
     ManageTeam,
     /// Read the organization's audit log.
@@ -71,6 +75,8 @@ pub enum Permission {
     TransferOwnership,
     /// Ask the platform to verify the organization.
     SubmitVerification,
+    /// Declare the onboarding of an organization created by invitation done.
+    CompleteOnboarding,
 }
 
 /// A role of platform staff.
@@ -98,16 +104,22 @@ mod tests {
     #[test]
     fn the_permission_matrix() {
         let roles = [Owner, Admin, Manager, Editor, Analyst, Viewer];
-        let rows: [(Permission, [bool; 6]); 9] = [
+        let rows: [(Permission, [bool; 6]); 12] = [
             (ViewOrganization, [true, true, true, true, true, true]),
             (ViewAnalytics, [true, true, true, true, true, false]),
             (EditProfile, [true, true, true, true, false, false]),
             (ManageBookings, [true, true, true, false, false, false]),
+            (ManageServices, [true, true, true, true, false, false]),
+            (ManageSchedule, [true, true, true, false, false, false]),
             (ManageTeam, [true, true, false, false, false, false]),
             (ViewAudit, [true, true, false, false, false, false]),
             (ViewEmailLog, [true, true, false, false, false, false]),
             (TransferOwnership, [true, false, false, false, false, false]),
             (SubmitVerification, [true, true, false, false, false, false]),
+            (
+                CompleteOnboarding,
+                [true, false, false, false, false, false],
+            ),
         ];
         for (permission, allowed) in rows {
             for (role, expected) in roles.into_iter().zip(allowed) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use platform_tests::aws::{sdk_config, unique_name};
 use shared::adapters::aws::ses::SesMailer;
 use shared::adapters::embedded::mailbox::{Mailbox, RecordingMailer};
-use shared::mail::{Email, MailError, Mailer};
+use shared::mail::{Attachment, Email, MailError, Mailer};
 use tempfile::TempDir;
 
 fn email(to: &str, subject: &str, link: &str) -> Email {
@@ -18,6 +18,19 @@ fn email(to: &str, subject: &str, link: &str) -> Email {
         text: format!("Open {link} to continue."),
         html: format!(r#"<p><a href="{link}">Continue</a></p>"#),
         kind: "verify_email".to_owned(),
+        attachments: Vec::new(),
+    }
+}
+
+/// An email with a calendar attachment.
+fn email_with_ics() -> Email {
+    Email {
+        attachments: vec![Attachment {
+            filename: "booking.ics".to_owned(),
+            content_type: "text/calendar; charset=utf-8".to_owned(),
+            content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_owned(),
+        }],
+        ..email("ana@example.com", "Booked", "https://app.test/b")
     }
 }
 
@@ -136,4 +149,26 @@ async fn the_recording_mailer_does_not_record_a_rejected_email() {
 
     assert!(matches!(result, Err(MailError::Rejected(_))), "{result:?}");
     assert!(mailbox.list(10).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn the_mailbox_keeps_attachments() {
+    let (mailbox, _directory) = open_mailbox();
+    mailbox.send(&email_with_ics()).await.expect("send");
+    mailbox.send(&verification_email()).await.expect("send");
+    let entries = mailbox.list(10).await.expect("list");
+    assert!(entries[0].attachments.is_empty());
+    assert_eq!(entries[1].attachments, email_with_ics().attachments);
+}
+
+#[tokio::test]
+async fn ses_sends_an_email_with_an_attachment() {
+    let (recording, mailbox, _directory) = recording_ses_mailer(true).await;
+    let id = recording
+        .send(&email_with_ics())
+        .await
+        .expect("SES takes it");
+    let entries = mailbox.list(1).await.expect("list");
+    assert_eq!(entries[0].message_id, id);
+    assert_eq!(entries[0].attachments.len(), 1);
 }

@@ -4,7 +4,7 @@
 
 use platform_tests::fake_mailgun::{API_KEY, Behaviour, DOMAIN, FROM, FakeMailgun};
 use shared::adapters::mailgun::{MailgunMailer, MailgunSettings};
-use shared::mail::{Email, MailError, Mailer};
+use shared::mail::{Attachment, Email, MailError, Mailer};
 
 fn email() -> Email {
     Email {
@@ -13,6 +13,7 @@ fn email() -> Email {
         text: "Open https://app.test/verify?t=1&x=2 to continue.".to_owned(),
         html: r#"<p><a href="https://app.test/verify?t=1&amp;x=2">Continue</a></p>"#.to_owned(),
         kind: "verify_email".to_owned(),
+        attachments: Vec::new(),
     }
 }
 
@@ -119,4 +120,31 @@ async fn an_unreachable_api_is_unavailable() {
         matches!(result, Err(MailError::Unavailable(_))),
         "{result:?}"
     );
+}
+
+#[tokio::test]
+async fn attachments_go_as_attachment_parts() {
+    let fake = FakeMailgun::start().await;
+    let sent = Email {
+        attachments: vec![Attachment {
+            filename: "booking.ics".to_owned(),
+            content_type: "text/calendar; charset=utf-8".to_owned(),
+            content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_owned(),
+        }],
+        ..email()
+    };
+    mailer(fake.settings())
+        .send(&sent)
+        .await
+        .expect("Mailgun queues it");
+    let requests = fake.requests();
+    assert_eq!(
+        requests[0].attachments,
+        [(
+            "booking.ics".to_owned(),
+            "text/calendar; charset=utf-8".to_owned(),
+            "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_owned()
+        )]
+    );
+    assert_eq!(requests[0].field("to"), Some("ada@example.com"));
 }

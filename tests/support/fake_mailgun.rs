@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::{
     Json, Router,
-    extract::{Path, RawForm, State},
+    extract::{Multipart, Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::post,
@@ -36,8 +36,10 @@ pub struct RecordedRequest {
     pub domain: String,
     /// The basic-auth user and password, if any were sent.
     pub credentials: Option<(String, String)>,
-    /// The form fields in order (a field may repeat).
+    /// The form's text fields in order (a field may repeat).
     pub form: Vec<(String, String)>,
+    /// The `attachment` parts: file name, content type, content.
+    pub attachments: Vec<(String, String, String)>,
     /// The message id answered, if it was accepted.
     pub message_id: Option<String>,
 }
@@ -146,15 +148,16 @@ async fn messages(
     State(state): State<Arc<FakeState>>,
     Path(domain): Path<String>,
     headers: HeaderMap,
-    RawForm(body): RawForm,
+    multipart: Multipart,
 ) -> Response {
     let credentials = basic_credentials(&headers);
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let (form, attachments) = read_multipart(multipart).await;
     let mut requests = lock(&state.requests);
     let mut record = RecordedRequest {
         domain: domain.clone(),
         credentials: credentials.clone(),
         form,
+        attachments,
         message_id: None,
     };
     let authorized = credentials == Some(("api".to_owned(), state.api_key.clone()));
@@ -194,4 +197,22 @@ async fn messages(
     };
     requests.push(record);
     (status, Json(body)).into_response()
+}
+
+/// The text fields and the file parts of a multipart form, as Mailgun reads it.
+async fn read_multipart(
+    mut multipart: Multipart,
+) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+    let (mut form, mut attachments) = (Vec::new(), Vec::new());
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().unwrap_or_default().to_owned();
+        let value = field.text().await.unwrap_or_default();
+        match file_name {
+            Some(file_name) => attachments.push((file_name, content_type, value)),
+            None => form.push((name, value)),
+        }
+    }
+    (form, attachments)
 }

@@ -2,6 +2,7 @@
 //! isolated stores for each test, and the whole platform to drive over HTTP.
 
 pub mod aws;
+pub mod bookings;
 pub mod fake_mailgun;
 pub mod orgs;
 pub mod platform;

@@ -17,6 +17,9 @@ use tower::ServiceExt;
 /// The Mailgun webhook signing key of every test platform.
 pub const MAILGUN_WEBHOOK_KEY: &str = "test-mailgun-webhook-signing-key";
 
+/// The address every test platform believes it runs at (upload URLs name it).
+pub const RUNNER_URL: &str = "http://127.0.0.1:3000";
+
 /// The platform admin every test platform is configured with (`PLATFORM_ADMINS`).
 pub const PLATFORM_ADMIN: &str = "admin@platform.test";
 
@@ -95,6 +98,7 @@ impl TestPlatform {
         let options = Options {
             data_dir: dir.path().to_path_buf(),
             config: Config::new("http://127.0.0.1:3000/_dev/app", PLATFORM_ADMIN),
+            runner_url: RUNNER_URL.into(),
             backend,
             mailgun,
             mailgun_webhook_signing_key: Some(MAILGUN_WEBHOOK_KEY.as_bytes().to_vec()),

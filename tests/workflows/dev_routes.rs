@@ -66,3 +66,15 @@ async fn the_schedules_are_those_of_the_template_and_an_unknown_one_is_404() {
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.problem_code(), "not_found");
 }
+
+#[tokio::test]
+async fn a_schedule_fired_on_demand_runs_its_function_and_reports() {
+    let p = TestPlatform::embedded().await;
+    let ran = p
+        .post("/_dev/schedules/onboarding-reminders/run", json!({}))
+        .await;
+    assert_eq!(ran.status, 200, "{}", ran.body);
+    assert_eq!(ran.body["function"], "onboarding-reminders");
+    // Nothing is due on an empty platform.
+    assert_eq!(ran.body["report"]["sent"], 0, "{}", ran.body);
+}

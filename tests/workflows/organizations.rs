@@ -457,6 +457,7 @@ async fn onboarding_checklist_follows_the_profile_and_counters(p: TestPlatform) 
             "video_added": false, "products_added": false, "qr_created": false,
             "verification_submitted": false, "team_invited": false, "posts_published": false,
             "percentage": 0,
+            "onboarding_completed_at": null,
         })
     );
 

@@ -5,7 +5,7 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post},
 };
@@ -13,16 +13,12 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::{
     Deps,
-    accounts::{self, Caller, LoginOutcome, LoginRequest, SignupRequest, Tokens, UpdateMeRequest},
+    accounts::{self, Caller, LoginOutcome, LoginRequest, SignupRequest, UpdateMeRequest},
     error::Error,
-    http::{JsonBody, QueryParams},
+    http::{JsonBody, QueryParams, REFRESH_COOKIE, signed_in, user_agent, with_cookie},
     idempotency::idempotent,
     paging::PageParams,
 };
-
-/// The browser's copy of the refresh token. `__Host-` binds it to this origin,
-/// over HTTPS, on every path.
-pub const REFRESH_COOKIE: &str = "__Host-refresh";
 
 pub fn router(deps: Deps) -> Router {
     // Routes a client may retry take an Idempotency-Key; those answering with
@@ -92,13 +88,6 @@ async fn resend_verification(
     Ok(accepted())
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
 async fn login(
     State(deps): State<Deps>,
     headers: HeaderMap,
@@ -127,22 +116,6 @@ async fn verify_mfa(
     Ok(signed_in(
         accounts::verify_mfa(&deps, &body.challenge_id, &body.code).await?,
     ))
-}
-
-/// The token pair as JSON (for apps), and the refresh token as a cookie (for browsers).
-fn signed_in(tokens: Tokens) -> Response {
-    let cookie = format!(
-        "{REFRESH_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
-        tokens.refresh_token, tokens.session_expires_in
-    );
-    with_cookie(Json(tokens).into_response(), &cookie)
-}
-
-fn with_cookie(mut response: Response, cookie: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
 }
 
 fn cleared_cookie() -> String {

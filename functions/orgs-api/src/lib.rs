@@ -1,23 +1,26 @@
-//! HTTP mapping of organizations (`shared::organizations`) and the audit log
-//! (`shared::audit`).
+//! HTTP mapping of organizations (`shared::organizations`), the audit log
+//! (`shared::audit`) and media upload URLs (`shared::media`).
 
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post, put},
 };
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use shared::{
     Deps,
     accounts::Caller,
     audit,
     error::Error,
-    http::{JsonBody, QueryParams},
+    http::{JsonBody, QueryParams, signed_in, user_agent},
     idempotency::idempotent,
+    media::{self, UploadRequest},
     organizations::{
         self, DecisionRequest, DirectoryQuery, NewOrganization, RequestsQuery,
+        client_onboarding::{self, NewClient},
         team::{self, NewInvite, OwnershipTransfer, RoleChange},
     },
     paging::PageParams,
@@ -39,8 +42,12 @@ pub fn router(deps: Deps) -> Router {
         .route("/v1/public/orgs", get(public_directory))
         .route("/v1/public/orgs/{slug}", get(public_profile))
         .route("/v1/admin/audit", get(platform_audit))
+        // Not wrapped in `idempotent`: it changes nothing, a retry just gets a
+        // fresh URL (and a stored answer would outlive the URL's expiry).
+        .route("/v1/orgs/{org_id}/media/uploads", post(create_upload))
         .merge(team_routes(&deps))
-        .merge(verification_routes(&deps));
+        .merge(verification_routes(&deps))
+        .merge(client_onboarding_routes(&deps));
     shared::http::api(routes, deps)
 }
 
@@ -115,6 +122,16 @@ async fn public_directory(
 
 async fn public_profile(State(deps): State<Deps>, Path(slug): Path<String>) -> Result<Response> {
     Ok(Json(organizations::public_profile(&deps, &slug).await?).into_response())
+}
+
+async fn create_upload(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+    JsonBody(request): JsonBody<UploadRequest>,
+) -> Result<Response> {
+    let upload = media::create_upload(&deps, &caller, &org_id, request).await?;
+    Ok((StatusCode::CREATED, Json(upload)).into_response())
 }
 
 // The team: invitations, members, leaving and ownership (`organizations::team`).
@@ -299,4 +316,56 @@ async fn set_platform_role(
 ) -> Result<Response> {
     let member = staff::set_platform_role(&deps, &caller, &user_id, request).await?;
     Ok(Json(member).into_response())
+}
+
+// Client onboarding by invitation (`shared::organizations::client_onboarding`).
+
+fn client_onboarding_routes(deps: &Deps) -> Router<Deps> {
+    Router::new()
+        .route("/v1/admin/orgs", idempotent(post(create_client), deps))
+        .route("/v1/onboarding/{token}", get(onboarding_state))
+        // Answers with a session's tokens: never kept for an Idempotency-Key.
+        .route("/v1/onboarding/{token}/activate", post(activate))
+        .route(
+            "/v1/orgs/{org_id}/onboarding/complete",
+            idempotent(post(complete_onboarding), deps),
+        )
+}
+
+async fn create_client(
+    State(deps): State<Deps>,
+    caller: Caller,
+    JsonBody(new): JsonBody<NewClient>,
+) -> Result<Response> {
+    let created = client_onboarding::create_client(&deps, &caller, new).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn onboarding_state(State(deps): State<Deps>, Path(token): Path<String>) -> Result<Response> {
+    Ok(Json(client_onboarding::state(&deps, &token).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateBody {
+    password: String,
+}
+
+async fn activate(
+    State(deps): State<Deps>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ActivateBody>,
+) -> Result<Response> {
+    let tokens =
+        client_onboarding::activate(&deps, &token, &body.password, user_agent(&headers)).await?;
+    Ok(signed_in(tokens))
+}
+
+async fn complete_onboarding(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+) -> Result<Response> {
+    Ok(Json(client_onboarding::complete(&deps, &caller, &org_id).await?).into_response())
 }

@@ -1,24 +1,30 @@
 //! Developer routes, served by the local runner only (never by a Lambda): the
 //! mailbox of every email sent; stand-ins for the web app's pages that emailed
-//! links open, so a link in the mailbox works with one click; the platform's
-//! clock, which a developer moves to see tomorrow's reminders today; and the
+//! links open, so a link in the mailbox works with one click; the upload URLs
+//! of the embedded `Uploads` (PUT a file, GET it back); the platform's clock,
+//! which a developer moves to see tomorrow's reminders today; and the
 //! scheduled functions, fired on demand.
 
 use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
-    http::StatusCode,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, Query, State, rejection::QueryRejection},
+    http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use shared::{
-    adapters::embedded::mailbox::Mailbox,
+    adapters::embedded::{
+        mailbox::Mailbox,
+        uploads::{EmbeddedUploads, UploadRefused, UploadSignature},
+    },
     clock::{Clock, ShiftedClock},
     http::{JsonBody, Problem},
+    media::MAX_UPLOAD_BYTES,
 };
 
 use crate::schedule::{ScheduleError, Schedules};
@@ -28,12 +34,14 @@ pub struct DevState {
     pub mailbox: Arc<Mailbox>,
     pub clock: Arc<ShiftedClock>,
     pub schedules: Arc<Schedules>,
+    pub uploads: Arc<EmbeddedUploads>,
 }
 
 /// How many emails the mailbox pages show.
 const MAILBOX_PAGE: u32 = 200;
 
 pub fn router(state: DevState, app_url: &str) -> Router {
+    let uploads = uploads_router(state.uploads.clone());
     let mut router = Router::new()
         .route("/_dev/mail", get(mail_page))
         .route("/_dev/mail.json", get(mail_json))
@@ -43,7 +51,8 @@ pub fn router(state: DevState, app_url: &str) -> Router {
         )
         .route("/_dev/schedules", get(schedules))
         .route("/_dev/schedules/{function}/run", post(run_schedule))
-        .with_state(state);
+        .with_state(state)
+        .merge(uploads);
     // The app stand-ins, unless links point at a real web app elsewhere.
     if app_url.ends_with("/_dev/app") {
         router = router
@@ -161,5 +170,72 @@ async fn run_schedule(State(state): State<DevState>, Path(function): Path<String
             error.to_string(),
         )
         .into_response(),
+    }
+}
+
+fn uploads_router(uploads: Arc<EmbeddedUploads>) -> Router {
+    Router::new()
+        .route("/_dev/uploads/{*key}", get(read_upload).put(accept_upload))
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX),
+        ))
+        .with_state(uploads)
+}
+
+/// A PUT to an upload URL, as S3 would take a presigned one.
+async fn accept_upload(
+    State(uploads): State<Arc<EmbeddedUploads>>,
+    Path(key): Path<String>,
+    signed: Result<Query<UploadSignature>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let Ok(Query(signed)) = signed else {
+        return upload_refused(UploadRefused::BadSignature);
+    };
+    let Ok(body) = body else {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload_too_large",
+            format!("no upload is larger than {MAX_UPLOAD_BYTES} bytes"),
+        )
+        .into_response();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    match uploads
+        .accept_put(&key, &signed, content_type, body.to_vec())
+        .await
+    {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(refused) => upload_refused(refused),
+    }
+}
+
+fn upload_refused(refused: UploadRefused) -> Response {
+    let (status, code) = match &refused {
+        UploadRefused::BadKey => (StatusCode::BAD_REQUEST, "invalid_upload_key"),
+        UploadRefused::BadSignature => (StatusCode::FORBIDDEN, "invalid_upload_signature"),
+        UploadRefused::Expired => (StatusCode::FORBIDDEN, "upload_url_expired"),
+        UploadRefused::WrongType(_) => (StatusCode::BAD_REQUEST, "wrong_content_type"),
+        UploadRefused::WrongSize { allowed, sent } if sent > allowed => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large")
+        }
+        UploadRefused::WrongSize { .. } => (StatusCode::BAD_REQUEST, "wrong_upload_size"),
+        UploadRefused::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "upload_storage"),
+    };
+    Problem::new(status, code, refused.to_string()).into_response()
+}
+
+async fn read_upload(
+    State(uploads): State<Arc<EmbeddedUploads>>,
+    Path(key): Path<String>,
+) -> Response {
+    match uploads.read(&key).await {
+        Some((content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        }
+        None => Problem::new(StatusCode::NOT_FOUND, "not_found", "no such upload").into_response(),
     }
 }

@@ -25,6 +25,7 @@ use shared::{
             mailbox::{Mailbox, RecordingMailer},
             queue::EmbeddedQueue,
             table::EmbeddedTable,
+            uploads::EmbeddedUploads,
         },
         mailgun::{MailgunMailer, MailgunSettings},
     },
@@ -49,6 +50,9 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// Links in emails point to `config.app_url`.
     pub config: Config,
+    /// The runner's own address (`http://127.0.0.1:<port>`): upload URLs
+    /// point at its `/_dev/uploads`.
+    pub runner_url: String,
     pub backend: Backend,
     /// Send through Mailgun (`MAIL_PROVIDER=mailgun`) instead of the backend's
     /// mailer (the mailbox alone, or SES); the mailbox still records it.
@@ -97,6 +101,8 @@ pub struct Platform {
     /// The clock every function sees; tests and developers move it.
     pub clock: Arc<ShiftedClock>,
     pub mailbox: Arc<Mailbox>,
+    /// Uploads on every backend: files in `<data_dir>/uploads`, served by `/_dev`.
+    pub uploads: Arc<EmbeddedUploads>,
     workers: Vec<Worker>,
     schedules: Arc<Schedules>,
     mailgun_webhook_signing_key: Option<Vec<u8>>,
@@ -165,14 +171,20 @@ impl Platform {
             }),
             None => mailer,
         };
+        let token_signing_key = signing_key(dir)?;
+        let uploads = Arc::new(EmbeddedUploads::new(
+            &options.runner_url,
+            token_signing_key.clone(),
+            &dir.join("uploads"),
+            clock.clone(),
+        ));
         let deps = Deps {
             table,
             queue,
             clock: clock.clone(),
             ids: Arc::new(UuidV7),
-            secrets: Arc::new(Secrets {
-                token_signing_key: signing_key(dir)?,
-            }),
+            uploads: uploads.clone(),
+            secrets: Arc::new(Secrets { token_signing_key }),
             config: Arc::new(options.config),
         };
         let email_worker = EmailWorker::new(EmailSender {
@@ -198,7 +210,13 @@ impl Platform {
             }),
         ];
         // Each scheduled function of template.yaml, by its binary's name.
-        let handlers = vec![];
+        let handlers = vec![Handler::new("onboarding-reminders", {
+            let deps = deps.clone();
+            move || {
+                let deps = deps.clone();
+                async move { onboarding_reminders::run(&deps).await }
+            }
+        })];
         let schedules = Arc::new(Schedules::new(
             shared::template::schedules(TEMPLATE)?,
             handlers,
@@ -207,6 +225,7 @@ impl Platform {
             deps,
             clock,
             mailbox,
+            uploads,
             workers,
             schedules,
             mailgun_webhook_signing_key: options.mailgun_webhook_signing_key,
@@ -218,6 +237,7 @@ impl Platform {
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .merge(auth_api::router(self.deps.clone()))
+            .merge(bookings_api::router(self.deps.clone()))
             .merge(email_api::router(self.deps.clone()))
             .merge(notifications_api::router(self.deps.clone()))
             .merge(orgs_api::router(self.deps.clone()));
@@ -230,6 +250,7 @@ impl Platform {
                     mailbox: self.mailbox.clone(),
                     clock: self.clock.clone(),
                     schedules: self.schedules.clone(),
+                    uploads: self.uploads.clone(),
                 },
                 &self.deps.config.app_url,
             ))

@@ -51,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &env_or("APP_URL", &format!("{base}/_dev/app")),
             &env_or("PLATFORM_ADMINS", ""),
         ),
+        runner_url: base.clone(),
         backend,
         mailgun: match std::env::var("MAIL_PROVIDER").as_deref() {
             Ok("mailgun") => Some(MailgunSettings::from_env()?),

@@ -55,6 +55,10 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 /// A hash of a password nobody has, verified against for unknown accounts.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Wnsvw3tRzdIN/I2vNDUMmBbSUKgvNrixN9BLHPIIlJ4";
 
+/// The stored hash of an account created for someone (by invitation) before
+/// they chose a password: no password verifies against it.
+pub(super) const NO_PASSWORD: &str = DUMMY_HASH;
+
 /// A new 256-bit random token, URL-safe.
 pub fn new_token() -> String {
     B64.encode(rand::random::<[u8; 32]>())

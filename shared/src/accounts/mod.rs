@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use self::crypto::{
-    AccessClaims, new_token, sign_access_token, token_hash, verify_access_token,
+    AccessClaims, hashes_equal, new_token, sign_access_token, token_hash, verify_access_token,
 };
 use self::{
-    crypto::{code_hash, hash_password, hashes_equal, new_code, verify_password},
+    crypto::{code_hash, hash_password, new_code, verify_password},
     store::{
         ChallengeRecord, DeviceRecord, OneTimeTokenRecord, RefreshRecord, SessionRecord,
         UserRecord, create,
@@ -162,31 +162,12 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
     };
 
     let now = now(deps);
-    let user = UserRecord {
-        id: deps.ids.new_id(),
-        email,
-        name,
-        password_hash: hash_password(password.into_inner()).await?,
-        email_verified: false,
-        mfa_enabled: false,
-        created_at: now,
-        failed_logins: 0,
-        locked_until: None,
-        lockouts: 0,
-        has_signed_in: false,
-        platform_role: None,
-    };
+    let password_hash = hash_password(password.into_inner()).await?;
+    let user = new_user(deps, email, name, password_hash, now);
     let (token, token_write) =
         one_time_token(&user, keys::email_verification, VERIFICATION_TOKEN_TTL, now)?;
-    let writes = vec![
-        create(&keys::user(&user.id), &user, None)?,
-        create(
-            &keys::email_guard(user.email.as_str()),
-            &serde_json::json!({ "user_id": user.id }),
-            None,
-        )?,
-        token_write,
-    ];
+    let mut writes = account_writes(&user)?;
+    writes.push(token_write);
     match deps.table.transact(writes).await {
         Err(TableError::TransactionConditionFailed { index: 1 }) => return Err(Error::EmailTaken),
         other => other?,
@@ -203,6 +184,134 @@ pub async fn signup(deps: &Deps, request: SignupRequest) -> Result<String> {
         tracing::error!(user_id = %user.id, error = %e, "could not enqueue the verification email");
     }
     Ok(user.id)
+}
+
+/// An unverified account with `password_hash`, created now.
+fn new_user(
+    deps: &Deps,
+    email: Email,
+    name: PersonName,
+    password_hash: String,
+    now: Timestamp,
+) -> UserRecord {
+    UserRecord {
+        id: deps.ids.new_id(),
+        email,
+        name,
+        password_hash,
+        email_verified: false,
+        mfa_enabled: false,
+        created_at: now,
+        failed_logins: 0,
+        locked_until: None,
+        lockouts: 0,
+        has_signed_in: false,
+        platform_role: None,
+    }
+}
+
+/// The writes creating `user`: its profile, then the guard making its email
+/// unique (write 1 fails if the email has an account).
+fn account_writes(user: &UserRecord) -> Result<Vec<Write>> {
+    Ok(vec![
+        create(&keys::user(&user.id), user, None)?,
+        create(
+            &keys::email_guard(user.email.as_str()),
+            &serde_json::json!({ "user_id": user.id }),
+            None,
+        )?,
+    ])
+}
+
+/// The account of someone invited by email (an organization's owner created
+/// by a platform admin): theirs if the email has one, else a new one.
+#[derive(Clone, Debug)]
+pub struct InvitedAccount {
+    pub user_id: String,
+    /// Whether the email already had an account (then `writes` is empty).
+    pub existing: bool,
+    /// The writes creating a new account, unverified and without a password
+    /// (it gets one through an emailed link): the profile, then the email
+    /// guard, which fails if the email got an account meanwhile.
+    pub writes: Vec<Write>,
+}
+
+/// The account of `email`, or the writes creating it for `name`.
+pub async fn invited_account(
+    deps: &Deps,
+    email: &Email,
+    name: &PersonName,
+) -> Result<InvitedAccount> {
+    if let Some(user) = store::user_by_email(&*deps.table, email).await? {
+        return Ok(InvitedAccount {
+            user_id: user.id,
+            existing: true,
+            writes: Vec::new(),
+        });
+    }
+    let user = new_user(
+        deps,
+        email.clone(),
+        name.clone(),
+        crypto::NO_PASSWORD.to_string(),
+        now(deps),
+    );
+    Ok(InvitedAccount {
+        user_id: user.id.clone(),
+        existing: false,
+        writes: account_writes(&user)?,
+    })
+}
+
+/// Sets `user_id`'s password from an emailed link, which also proves the
+/// email: `spend` (the link's writes, such as deleting it, and an audit entry)
+/// goes in the same transaction and must hold, else `Error::InvalidToken`.
+/// Then every session of the user ends (a password set by link is a reset)
+/// and a new one starts, as a login's.
+pub async fn set_password_by_link(
+    deps: &Deps,
+    user_id: &str,
+    password: &str,
+    spend: Vec<Write>,
+    user_agent: Option<String>,
+) -> Result<Tokens> {
+    let password = Password::parse("password", password).map_err(|e| Error::Validation(vec![e]))?;
+    let user: UserRecord = records::get(&*deps.table, &keys::user(user_id))
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let update = password_set(hash_password(password.into_inner()).await?);
+    let mut writes = spend;
+    writes.push(Write::Update {
+        key: keys::user(user_id),
+        update,
+        condition: Some(Condition::Exists),
+    });
+    match deps.table.transact(writes).await {
+        Err(TableError::TransactionConditionFailed { .. }) => return Err(Error::InvalidToken),
+        other => other?,
+    }
+    let ended = store::end_sessions(&*deps.table, user_id, None).await?;
+    if ended > 0 {
+        let data = json!({ "reason": "your password was set with an onboarding link" });
+        notify_security(deps, user_id, NotificationType::SessionsRevoked, data).await;
+    }
+    let user = UserRecord {
+        email_verified: true,
+        ..user
+    };
+    grant_configured_role(deps, &user).await?;
+    start_session(deps, &user, None, user_agent, Vec::new()).await
+}
+
+/// The update setting a new password hash: the emailed link that allowed it
+/// proves the email and lifts any lock.
+fn password_set(password_hash: String) -> Update {
+    Update::new()
+        .set("password_hash", password_hash)
+        .set("email_verified", true)
+        .set("failed_logins", 0)
+        .set("lockouts", 0)
+        .remove("locked_until")
 }
 
 /// Spends an email verification token and marks the email confirmed.
@@ -689,12 +798,7 @@ pub async fn forgot_password(deps: &Deps, email: &str) -> Result<()> {
 pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
     let password =
         Password::parse("new_password", new_password).map_err(|e| Error::Validation(vec![e]))?;
-    let update = Update::new()
-        .set("password_hash", hash_password(password.into_inner()).await?)
-        .set("email_verified", true)
-        .set("failed_logins", 0)
-        .set("lockouts", 0)
-        .remove("locked_until");
+    let update = password_set(hash_password(password.into_inner()).await?);
     let user_id = spend_token(deps, keys::password_reset(&token_hash(token)), update).await?;
     store::end_sessions(&*deps.table, &user_id, None).await?;
     let data = json!({ "reason": "your password was reset" });

@@ -1,10 +1,13 @@
 //! `MailgunMailer`: the `Mailer` port on Mailgun's HTTP API (`POST
-//! /v3/{domain}/messages`, a form, basic auth as `api`).
+//! /v3/{domain}/messages`, a multipart form, basic auth as `api`).
 
 use std::fmt;
 
 use async_trait::async_trait;
-use reqwest::StatusCode;
+use reqwest::{
+    StatusCode,
+    multipart::{Form, Part},
+};
 use serde::Deserialize;
 
 use crate::{
@@ -88,20 +91,27 @@ impl Mailer for MailgunMailer {
     async fn send(&self, email: &Email) -> Result<String, MailError> {
         let settings = &self.settings;
         let url = format!("{}/v3/{}/messages", settings.api_base, settings.domain);
-        let form = [
-            ("from", settings.from.as_str()),
-            ("to", email.to.as_str()),
-            ("subject", email.subject.as_str()),
-            ("text", email.text.as_str()),
-            ("html", email.html.as_str()),
+        // Multipart, as attachments need it (Mailgun takes it for any message).
+        let mut form = Form::new()
+            .text("from", settings.from.clone())
+            .text("to", email.to.clone())
+            .text("subject", email.subject.clone())
+            .text("text", email.text.clone())
+            .text("html", email.html.clone())
             // Webhook events carry the tag, so they say what kind of email it was.
-            ("o:tag", email.kind.as_str()),
-        ];
+            .text("o:tag", email.kind.clone());
+        for attachment in &email.attachments {
+            let part = Part::text(attachment.content.clone())
+                .file_name(attachment.filename.clone())
+                .mime_str(&attachment.content_type)
+                .map_err(|e| MailError::Rejected(format!("attachment content type: {e}")))?;
+            form = form.part("attachment", part);
+        }
         let response = self
             .http
             .post(url)
             .basic_auth("api", Some(&settings.api_key))
-            .form(&form)
+            .multipart(form)
             .send()
             .await
             .map_err(|e| MailError::Unavailable(error_chain(&e)))?;

@@ -13,7 +13,12 @@
 //! of it), so a booking never shares a cell with another of the same staff member.
 
 pub mod availability;
+pub mod calendar;
+mod catalog;
 pub mod lifecycle;
+pub mod schedule;
+pub mod services;
+pub mod staff;
 
 use std::collections::BTreeMap;
 

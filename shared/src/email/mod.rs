@@ -14,7 +14,11 @@ use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior, conte
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{mail::Email, notifications::NotificationType};
+use crate::{
+    bookings::calendar::{self, CalendarEvent},
+    mail::{Attachment, Email},
+    notifications::NotificationType,
+};
 
 /// The queue email jobs go through.
 pub const EMAIL_QUEUE: &str = "email";
@@ -154,7 +158,27 @@ pub fn render(job: &EmailJob) -> Result<Email, RenderError> {
         text: text.into_output(),
         html: html.render(&ctx).map_err(error)?,
         kind: template.to_string(),
+        attachments: attachments(job),
     })
+}
+
+/// A booking's `.ics`, when the job's data carries its `calendar_event`, so
+/// the customer can add it to their calendar in one click.
+fn attachments(job: &EmailJob) -> Vec<Attachment> {
+    let Some(event) = job.data.get("calendar_event") else {
+        return Vec::new();
+    };
+    match serde_json::from_value::<CalendarEvent>(event.clone()) {
+        Ok(event) => vec![Attachment {
+            filename: calendar::ATTACHMENT_NAME.to_string(),
+            content_type: calendar::CONTENT_TYPE.to_string(),
+            content: calendar::ics(&event.summary.clone(), &[event]),
+        }],
+        Err(error) => {
+            tracing::warn!(job = %job.id, %error, "calendar_event does not parse: sent without the .ics");
+            Vec::new()
+        }
+    }
 }
 
 /// The title and one-line body of an in-app notification.
@@ -213,6 +237,39 @@ mod tests {
             org_name: None,
             data,
         }
+    }
+
+    #[test]
+    fn a_calendar_event_in_the_data_is_attached_as_an_ics() {
+        let event = json!({
+            "uid": "b-1", "start": "2027-03-28T08:00:00Z", "end": "2027-03-28T08:45:00Z",
+            "summary": "Haircut", "description": null, "location": null,
+            "status": "confirmed", "updated_at": "2026-11-21T10:00:00Z"
+        });
+        let data = |event: Value| {
+            json!({ "service_name": "Haircut", "start": "28 March 2027, 10:00",
+                    "link": "https://app.test/b", "calendar_event": event })
+        };
+        let email = render(&job(NotificationType::BookingConfirmed, "Ada", data(event))).unwrap();
+        let [ics] = email.attachments.as_slice() else {
+            panic!("one attachment: {:?}", email.attachments)
+        };
+        assert_eq!(ics.filename, "booking.ics");
+        assert!(ics.content_type.starts_with("text/calendar"));
+        assert!(
+            ics.content.contains("DTSTART:20270328T080000Z"),
+            "{}",
+            ics.content
+        );
+        assert!(ics.content.contains("UID:b-1"));
+
+        // Without one (or with one that does not parse) the email goes without.
+        let plain = render(&job(
+            NotificationType::BookingConfirmed,
+            "Ada",
+            data(json!("soon")),
+        ));
+        assert!(plain.unwrap().attachments.is_empty());
     }
 
     #[test]

@@ -10,8 +10,10 @@ pub mod fanout;
 pub mod inbox;
 pub mod settings;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::{Deps, error::Result, queue::enqueue};
 
@@ -203,8 +205,36 @@ pub async fn emit(
     org_id: Option<String>,
     data: Value,
 ) -> Result<()> {
+    let id = deps.ids.new_id();
+    enqueue_notification(deps, id, kind, audience, org_id, data).await
+}
+
+/// Emits a notification whose id is derived from `dedupe_key` and `due_at`, so
+/// emitting it again (a repeated or overlapping scheduled run) delivers it once:
+/// every delivery is idempotent per notification id (inbox entry, email job).
+pub async fn emit_once(
+    deps: &Deps,
+    dedupe_key: &str,
+    due_at: Timestamp,
+    kind: NotificationType,
+    audience: Audience,
+    org_id: Option<String>,
+    data: Value,
+) -> Result<()> {
+    let id = deterministic_id(dedupe_key, due_at);
+    enqueue_notification(deps, id, kind, audience, org_id, data).await
+}
+
+async fn enqueue_notification(
+    deps: &Deps,
+    id: String,
+    kind: NotificationType,
+    audience: Audience,
+    org_id: Option<String>,
+    data: Value,
+) -> Result<()> {
     let notification = Notification {
-        id: deps.ids.new_id(),
+        id,
         kind,
         audience,
         org_id,
@@ -212,4 +242,35 @@ pub async fn emit(
     };
     enqueue(&*deps.queue, NOTIFICATIONS_QUEUE, &notification).await?;
     Ok(())
+}
+
+/// A UUIDv7 made of `at` (so ids still sort by time) and 10 bytes of the
+/// SHA-256 of `dedupe_key` in place of the random bits.
+pub fn deterministic_id(dedupe_key: &str, at: Timestamp) -> String {
+    let digest = Sha256::digest(dedupe_key.as_bytes());
+    let mut bits = [0u8; 10];
+    bits.copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(at.as_millisecond()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &bits)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::is_id;
+
+    #[test]
+    fn deterministic_ids_are_stable_time_ordered_uuid_v7s() {
+        let at = Timestamp::from_second(1_795_296_600).unwrap();
+        let id = deterministic_id("onboarding_reminder:abc", at);
+        assert_eq!(id, deterministic_id("onboarding_reminder:abc", at));
+        assert_ne!(id, deterministic_id("onboarding_reminder:abd", at));
+        assert!(is_id(&id), "{id}");
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
+        let later = Timestamp::from_second(1_795_296_601).unwrap();
+        assert!(deterministic_id("onboarding_reminder:abc", later) > id);
+    }
 }

@@ -4,11 +4,12 @@
 //! Every route checks the caller's permission (`roles::Permission`) through
 //! `access`, and every change writes its audit entry in its own transaction.
 
+pub mod client_onboarding;
 mod onboarding;
-mod profile;
+pub(crate) mod profile;
 pub mod store;
 pub mod team;
-mod validate;
+pub(crate) mod validate;
 mod verification;
 
 use jiff::Timestamp;
@@ -146,6 +147,10 @@ pub struct Organization {
     pub qr_count: i64,
     #[serde(default)]
     pub post_count: i64,
+    /// When the owner declared the onboarding done (organizations created by
+    /// invitation, `client_onboarding`).
+    #[serde(default)]
+    pub onboarding_completed_at: Option<Timestamp>,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -185,6 +190,21 @@ pub struct NewOrganization {
 /// Registers an organization owned by the caller: `pending`, not yet submitted
 /// for verification, and not public.
 pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Result<MemberView> {
+    let organization = new_organization(deps, &caller.user_id, new)?;
+    let owner = owner_membership(&organization, &caller.user_id);
+    let audit = creation_audit(deps, caller, &organization, "");
+    store::create(&*deps.table, &organization, &owner, vec![audit.write()?]).await?;
+    tracing::info!(org_id = %organization.id, user_id = %caller.user_id, "organization registered");
+    Ok(MemberView {
+        organization,
+        role: OrgRole::Owner,
+    })
+}
+
+/// A new organization from `new` (validated), created by `created_by` now:
+/// `pending`, not yet submitted for verification, not public, with one member
+/// (its owner).
+fn new_organization(deps: &Deps, created_by: &str, new: NewOrganization) -> Result<Organization> {
     let mut errors = Vec::new();
     let name = validate::collect(&mut errors, validate::text("name", &new.name, 100));
     let slug = validate::collect(&mut errors, validate::slug("slug", &new.slug));
@@ -196,7 +216,7 @@ pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Res
         return Err(Error::Validation(errors));
     };
     let now = deps.clock.now();
-    let organization = Organization {
+    Ok(Organization {
         id: deps.ids.new_id(),
         name,
         slug,
@@ -212,33 +232,44 @@ pub async fn register(deps: &Deps, caller: &Caller, new: NewOrganization) -> Res
         product_count: 0,
         qr_count: 0,
         post_count: 0,
-        created_by: caller.user_id.clone(),
+        onboarding_completed_at: None,
+        created_by: created_by.to_string(),
         created_at: now,
         updated_at: now,
         version: 0,
-    };
-    let owner = Membership {
-        org_id: organization.id.clone(),
-        user_id: caller.user_id.clone(),
-        role: OrgRole::Owner,
-        org_name: organization.name.clone(),
-        org_slug: organization.slug.clone(),
-        joined_at: now,
-    };
-    let audit = AuditEntry::new(
+    })
+}
+
+/// The audit entry of a new organization, by `caller`; `detail` ends the summary.
+fn creation_audit(
+    deps: &Deps,
+    caller: &Caller,
+    organization: &Organization,
+    detail: &str,
+) -> AuditEntry {
+    AuditEntry::new(
         deps,
         caller,
         &organization.id,
         AuditAction::OrganizationCreated,
         organization.target(),
-        format!("registered {} ({})", organization.name, organization.slug),
-    );
-    store::create(&*deps.table, &organization, &owner, audit.write()?).await?;
-    tracing::info!(org_id = %organization.id, user_id = %caller.user_id, "organization registered");
-    Ok(MemberView {
-        organization,
+        format!(
+            "registered {} ({}){detail}",
+            organization.name, organization.slug
+        ),
+    )
+}
+
+/// The owner's membership of a new organization.
+fn owner_membership(organization: &Organization, user_id: &str) -> Membership {
+    Membership {
+        org_id: organization.id.clone(),
+        user_id: user_id.to_string(),
         role: OrgRole::Owner,
-    })
+        org_name: organization.name.clone(),
+        org_slug: organization.slug.clone(),
+        joined_at: organization.created_at,
+    }
 }
 
 /// The caller's organizations with their role in each.

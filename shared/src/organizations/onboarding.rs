@@ -30,6 +30,8 @@ pub struct Onboarding {
     pub team_invited: bool,
     pub posts_published: bool,
     pub percentage: u32,
+    /// When the owner declared onboarding done (`POST .../onboarding/complete`).
+    pub onboarding_completed_at: Option<jiff::Timestamp>,
 }
 
 impl Onboarding {
@@ -77,6 +79,7 @@ impl Onboarding {
             team_invited,
             posts_published,
             percentage: (required_done + optional_done) * 100 / (required_total + optional_total),
+            onboarding_completed_at: org.onboarding_completed_at,
         }
     }
 }

@@ -87,7 +87,7 @@ struct ProfileChanges {
 }
 
 /// A present field, even `null` (which serde would read as absent).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
@@ -135,7 +135,7 @@ fn parse_changes(body: Map<String, Value>) -> Result<ProfileChanges> {
         .keys()
         .filter(|key| !EDITABLE_FIELDS.contains(&key.as_str()))
         .map(|key| match PROTECTED_FIELDS.iter().find(|f| **f == key) {
-            Some(field) => FieldError::new(field, "this field cannot be changed here"),
+            Some(field) => FieldError::new(*field, "this field cannot be changed here"),
             None => FieldError::new("body", format!("unknown field `{key}`")),
         })
         .collect();

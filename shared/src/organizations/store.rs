@@ -80,19 +80,21 @@ pub(super) fn membership_item(membership: &Membership) -> Result<Item> {
 }
 
 /// Writes a new organization, its slug guard, its owner's membership and
-/// `audit` at once; `Error::SlugTaken` if the slug is someone else's.
+/// `extra` writes (its audit entry first) at once; `Error::SlugTaken` if the
+/// slug is someone else's. A failed condition of extra write `i` is
+/// `TransactionConditionFailed { index: CREATE_WRITES + i }`.
 pub async fn create(
     table: &dyn Table,
     org: &Organization,
     owner: &Membership,
-    audit: Write,
+    extra: Vec<Write>,
 ) -> Result<()> {
     let guard = to_item(
         &keys::slug_guard(&org.slug),
         &json!({ "org_id": org.id }),
         None,
     )?;
-    let writes = vec![
+    let mut writes = vec![
         Write::Put {
             item: guard,
             condition: Some(Condition::NotExists),
@@ -105,14 +107,17 @@ pub async fn create(
             item: membership_item(owner)?,
             condition: Some(Condition::NotExists),
         },
-        audit,
     ];
+    writes.extend(extra);
     match table.transact(writes).await {
         Ok(()) => Ok(()),
         Err(TableError::TransactionConditionFailed { index: 0 }) => Err(Error::SlugTaken),
         Err(e) => Err(e.into()),
     }
 }
+
+/// How many writes `create` puts before the extra ones.
+pub const CREATE_WRITES: usize = 3;
 
 pub async fn get(table: &dyn Table, org_id: &str) -> Result<Option<Organization>> {
     Ok(crate::records::get(table, &keys::organization(org_id)).await?)

@@ -1,6 +1,8 @@
-//! AWS adapters: DynamoDB (`Table`), SQS (`Queue`), SES v2 (`Mailer`).
+//! AWS adapters: DynamoDB (`Table`), SQS (`Queue`), SES v2 (`Mailer`), S3
+//! presigned uploads (`Uploads`).
 
 pub mod dynamodb;
+pub mod s3;
 pub mod ses;
 pub mod sqs;
 
@@ -33,7 +35,8 @@ pub enum TokenKey {
 }
 
 /// The ports of a function on AWS, from its environment: `TABLE_NAME`, a
-/// `<NAME>_QUEUE_URL` for each queue it sends to, the secrets and the config.
+/// `<NAME>_QUEUE_URL` for each queue it sends to, `MEDIA_BUCKET` if it signs
+/// uploads, the secrets and the config.
 /// Called once per cold start; the SDK honours `AWS_ENDPOINT_URL`.
 pub async fn deps_from_env(queues: &[&str], token_key: TokenKey) -> Result<Deps, ConfigError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -45,11 +48,13 @@ pub async fn deps_from_env(queues: &[&str], token_key: TokenKey) -> Result<Deps,
         clock.clone(),
     );
     let queue = sqs::SqsQueue::from_env(aws_sdk_sqs::Client::new(&sdk), queues)?;
+    let uploads = s3::S3Uploads::from_env(&sdk);
     Ok(Deps {
         table: Arc::new(table),
         queue: Arc::new(queue),
         clock,
         ids: Arc::new(UuidV7),
+        uploads: Arc::new(uploads),
         secrets: Arc::new(match token_key {
             TokenKey::FromEnv => Secrets::from_env()?,
             TokenKey::Unused => Secrets {

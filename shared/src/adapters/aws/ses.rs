@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, MessageTag};
+use aws_sdk_sesv2::types::{Attachment, Body, Content, Destination, EmailContent, MessageTag};
 
 use crate::mail::{Email, MailError, Mailer};
 
@@ -34,15 +34,27 @@ impl SesMailer {
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, email: &Email) -> Result<String, MailError> {
-        let message = aws_sdk_sesv2::types::Message::builder()
+        let mut message = aws_sdk_sesv2::types::Message::builder()
             .subject(utf8(&email.subject)?)
             .body(
                 Body::builder()
                     .text(utf8(&email.text)?)
                     .html(utf8(&email.html)?)
                     .build(),
-            )
-            .build();
+            );
+        for attachment in &email.attachments {
+            message = message.attachments(
+                Attachment::builder()
+                    .file_name(&attachment.filename)
+                    .content_type(&attachment.content_type)
+                    .raw_content(aws_sdk_sesv2::primitives::Blob::new(
+                        attachment.content.as_bytes(),
+                    ))
+                    .build()
+                    .map_err(invalid_email)?,
+            );
+        }
+        let message = message.build();
         let kind_tag = MessageTag::builder()
             .name(KIND_TAG)
             .value(&email.kind)

@@ -11,7 +11,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::sqlite::{Database, SqliteError};
-use crate::mail::{Email, MailError, Mailer};
+use crate::mail::{Attachment, Email, MailError, Mailer};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mailbox (
@@ -23,6 +23,13 @@ CREATE TABLE IF NOT EXISTS mailbox (
     html_body TEXT NOT NULL,
     kind TEXT NOT NULL,
     sent_at TEXT NOT NULL
+);
+-- A table of its own, so mailboxes made before attachments existed still open.
+CREATE TABLE IF NOT EXISTS mailbox_attachments (
+    mail_seq INTEGER NOT NULL REFERENCES mailbox(seq),
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    content TEXT NOT NULL
 );
 ";
 
@@ -41,6 +48,7 @@ pub struct MailboxEntry {
     /// The email's type (`verify_email`, ...).
     #[serde(rename = "type")]
     pub kind: String,
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +74,8 @@ impl Mailbox {
         let sent_at = Timestamp::now().to_string();
         self.database
             .run(move |connection| {
-                connection.execute(
+                let transaction = connection.transaction()?;
+                transaction.execute(
                     "INSERT INTO mailbox
                      (message_id, recipient, subject, text_body, html_body, kind, sent_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -79,7 +88,21 @@ impl Mailbox {
                         email.kind,
                         sent_at
                     ],
-                )
+                )?;
+                let seq = transaction.last_insert_rowid();
+                for attachment in &email.attachments {
+                    transaction.execute(
+                        "INSERT INTO mailbox_attachments (mail_seq, filename, content_type, content)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![
+                            seq,
+                            attachment.filename,
+                            attachment.content_type,
+                            attachment.content
+                        ],
+                    )?;
+                }
+                transaction.commit()
             })
             .await?;
         Ok(())
@@ -91,24 +114,46 @@ impl Mailbox {
             .database
             .run(move |connection| {
                 let mut statement = connection.prepare_cached(
-                    "SELECT recipient, subject, text_body, html_body, sent_at, message_id, kind
+                    "SELECT recipient, subject, text_body, html_body, sent_at, message_id, kind, seq
                      FROM mailbox ORDER BY seq DESC LIMIT ?1",
+                )?;
+                let mut attachments_of = connection.prepare_cached(
+                    "SELECT filename, content_type, content FROM mailbox_attachments
+                     WHERE mail_seq = ?1 ORDER BY rowid",
                 )?;
                 let rows = statement.query_map(params![limit], |row| {
                     let text: String = row.get(2)?;
                     let html: String = row.get(3)?;
-                    Ok(MailboxEntry {
-                        to: row.get(0)?,
-                        subject: row.get(1)?,
-                        links: extract_links(&[&text, &html]),
-                        text,
-                        html,
-                        sent_at: row.get(4)?,
-                        message_id: row.get(5)?,
-                        kind: row.get(6)?,
-                    })
+                    Ok((
+                        row.get::<_, i64>(7)?,
+                        MailboxEntry {
+                            to: row.get(0)?,
+                            subject: row.get(1)?,
+                            links: extract_links(&[&text, &html]),
+                            text,
+                            html,
+                            sent_at: row.get(4)?,
+                            message_id: row.get(5)?,
+                            kind: row.get(6)?,
+                            attachments: Vec::new(),
+                        },
+                    ))
                 })?;
-                rows.collect()
+                let mut entries = Vec::new();
+                for row in rows {
+                    let (seq, mut entry) = row?;
+                    entry.attachments = attachments_of
+                        .query_map(params![seq], |row| {
+                            Ok(Attachment {
+                                filename: row.get(0)?,
+                                content_type: row.get(1)?,
+                                content: row.get(2)?,
+                            })
+                        })?
+                        .collect::<Result<_, _>>()?;
+                    entries.push(entry);
+                }
+                Ok(entries)
             })
             .await?;
         Ok(entries)

@@ -1,0 +1,12 @@
+//! HTTP mapping of bookings (`shared::bookings`): one module per part of the
+//! API, merged into one router.
+
+mod catalog;
+
+use axum::Router;
+use shared::Deps;
+
+pub fn router(deps: Deps) -> Router {
+    let routes = Router::new().merge(catalog::routes(&deps));
+    shared::http::api(routes, deps)
+}

@@ -1,0 +1,117 @@
+//! iCalendar (RFC 5545) for bookings: the `.ics` attached to a booking's
+//! confirmation email and the feeds calendars subscribe to.
+
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A booking as a calendar sees it. Carried in notification data as
+/// `calendar_event`, so the email renderer can attach it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEvent {
+    /// Stable across updates (the booking id), so a calendar replaces the
+    /// event it has rather than adding a second one.
+    pub uid: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub summary: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub status: CalendarStatus,
+    /// When the booking last changed; calendars keep the newest version.
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarStatus {
+    /// Requested, not yet confirmed by the business.
+    Tentative,
+    Confirmed,
+    Cancelled,
+}
+
+/// The file name of a booking's calendar attachment.
+pub const ATTACHMENT_NAME: &str = "booking.ics";
+/// The media type of `.ics` content.
+pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
+
+/// A calendar named `name` holding `events`, as `.ics` text.
+pub fn ics(name: &str, events: &[CalendarEvent]) -> String {
+    let mut calendar = Calendar::new();
+    calendar.name(name);
+    for event in events {
+        calendar.push(vevent(event));
+    }
+    calendar.done().to_string()
+}
+
+fn vevent(event: &CalendarEvent) -> Event {
+    let mut vevent = Event::new();
+    vevent
+        .uid(&event.uid)
+        .summary(&event.summary)
+        .starts(utc(event.start))
+        .ends(utc(event.end))
+        .timestamp(utc(event.updated_at))
+        .last_modified(utc(event.updated_at))
+        .status(match event.status {
+            CalendarStatus::Tentative => EventStatus::Tentative,
+            CalendarStatus::Confirmed => EventStatus::Confirmed,
+            CalendarStatus::Cancelled => EventStatus::Cancelled,
+        });
+    if let Some(description) = &event.description {
+        vevent.description(description);
+    }
+    if let Some(location) = &event.location {
+        vevent.location(location);
+    }
+    vevent.done()
+}
+
+/// The same instant as chrono's UTC time, which icalendar takes.
+fn utc(at: Timestamp) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(at.as_second(), at.subsec_nanosecond().unsigned_abs())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(summary: &str) -> CalendarEvent {
+        CalendarEvent {
+            uid: "0190f2c1-7a80-7000-8000-000000000001".into(),
+            start: "2027-03-28T08:00:00Z".parse().unwrap(),
+            end: "2027-03-28T08:45:00Z".parse().unwrap(),
+            summary: summary.into(),
+            description: Some("Line one\nline two; with, punctuation".into()),
+            location: Some("Hauptstraße 1, Berlin".into()),
+            status: CalendarStatus::Confirmed,
+            updated_at: "2026-11-21T10:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_event_is_written_in_utc_with_its_text_escaped() {
+        let text = ics("Bookings", &[event("Haircut, 45 min")]);
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n"), "{text}");
+        assert!(text.contains("DTSTART:20270328T080000Z\r\n"), "{text}");
+        assert!(text.contains("DTEND:20270328T084500Z\r\n"), "{text}");
+        assert!(text.contains("UID:0190f2c1-7a80-7000-8000-000000000001\r\n"));
+        assert!(text.contains("STATUS:CONFIRMED\r\n"));
+        // RFC 5545 §3.3.11: commas, semicolons and newlines are escaped.
+        assert!(text.contains("SUMMARY:Haircut\\, 45 min\r\n"), "{text}");
+        assert!(text.contains("line two\\; with\\, punctuation"), "{text}");
+        assert!(text.trim_end().ends_with("END:VCALENDAR"));
+    }
+
+    #[test]
+    fn a_feed_holds_every_event_and_long_lines_are_folded() {
+        let long = "x".repeat(200);
+        let text = ics("Bookings", &[event("first"), event(&long)]);
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 2);
+        // Lines are at most 75 octets (§3.1).
+        assert!(text.split("\r\n").all(|line| line.len() <= 75), "{text}");
+    }
+}
