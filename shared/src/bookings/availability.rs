@@ -13,10 +13,20 @@
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::{Timestamp, ToSpan, civil, tz::TimeZone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Day, Hours, LOCK_CELL_MINUTES, Schedule, Service, StaffMember, WHOLE_BUSINESS};
-use crate::error::{Error, Result};
+use super::{
+    Day, Hours, LOCK_CELL_MINUTES, Schedule, Service, ServiceStatus, StaffMember, WHOLE_BUSINESS,
+    schedule::get_schedule, services::get_service, staff::list_staff,
+};
+use crate::{
+    Deps,
+    error::{Error, FieldError, Result},
+    keys,
+    organizations::{Organization, store as org_store, validate},
+    records,
+    table::{Index, MAX_QUERY_LIMIT, Query, SortKey, Table},
+};
 
 const CELL_SECS: i64 = LOCK_CELL_MINUTES * 60;
 const MINUTES_PER_DAY: i64 = 24 * 60;
@@ -193,26 +203,23 @@ fn resources<'a>(request: &Request<'a>) -> Vec<(String, Option<&'a super::Weekly
     resources
 }
 
-/// A day's hours as minute-of-day intervals, sorted.
+/// A day's hours as minute-of-day intervals (`Hours::parse`), sorted.
 fn minutes_of(hours: Option<&Vec<Hours>>) -> Result<Vec<(i64, i64)>> {
     let mut intervals = hours
         .into_iter()
         .flatten()
-        .map(|hours| Ok((minute_of_day(&hours.start)?, minute_of_day(&hours.end)?)))
+        .map(|hours| {
+            let (start, end) = hours.parse().map_err(|(field, why)| {
+                Error::Internal(format!("stored hours ({field}) do not parse: {why}"))
+            })?;
+            Ok((
+                i64::from(start.hour()) * 60 + i64::from(start.minute()),
+                end,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     intervals.sort_unstable();
     Ok(intervals)
-}
-
-/// `"HH:MM"` (up to `"24:00"`) as minutes since midnight.
-fn minute_of_day(text: &str) -> Result<i64> {
-    let parsed = text
-        .split_once(':')
-        .and_then(|(h, m)| Some((h.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
-        .filter(|(h, m)| (0..60).contains(m) && h * 60 + m <= MINUTES_PER_DAY && *h >= 0);
-    parsed
-        .map(|(h, m)| h * 60 + m)
-        .ok_or_else(|| Error::Internal(format!("stored hours {text:?} are not HH:MM")))
 }
 
 /// The overlap of two sorted interval lists.
@@ -244,10 +251,230 @@ fn timestamp(secs: i64) -> Result<Timestamp> {
     Timestamp::from_second(secs).map_err(|e| Error::Internal(format!("slot time: {e}")))
 }
 
+/// Most days one availability request may span.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+/// `GET /v1/public/orgs/{slug}/availability?service_id=&from=&to=[&staff_id=]`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AvailabilityQuery {
+    pub service_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub staff_id: Option<String>,
+}
+
+/// What a public booking page works from: the organization behind a slug,
+/// one of its published services, its schedule and its staff.
+pub struct Offer {
+    pub org: Organization,
+    pub service: Service,
+    pub schedule: Schedule,
+    pub staff: Vec<StaffMember>,
+    pub tz: TimeZone,
+}
+
+impl Offer {
+    /// Reads the offer in a few lookups and one query, whatever the catalog's
+    /// size; an organization that is unknown or not public (as in the public
+    /// directory), or a service that is not published, is 404.
+    pub async fn load(table: &dyn Table, slug: &str, service_id: &str) -> Result<Offer> {
+        // A slug that could not exist is not looked up (nor turned into a key).
+        let slug = validate::slug("slug", slug).map_err(|_| Error::NotFound("organization"))?;
+        let org = org_store::get_by_slug(table, &slug)
+            .await?
+            .filter(Organization::is_public)
+            .ok_or(Error::NotFound("organization"))?;
+        let service = get_service(table, &org.id, service_id)
+            .await?
+            .filter(|service| service.status == ServiceStatus::Published)
+            .ok_or(Error::NotFound("service"))?;
+        let schedule = get_schedule(table, &org.id).await?;
+        let staff = list_staff(table, &org.id).await?;
+        let tz = zone_of(&schedule)?;
+        Ok(Offer {
+            org,
+            service,
+            schedule,
+            staff,
+            tz,
+        })
+    }
+
+    /// Refuses a staff member who does not exist here, is inactive or does
+    /// not perform the service.
+    pub fn check_staff(&self, staff_id: Option<&str>) -> Result<()> {
+        let Some(staff_id) = staff_id else {
+            return Ok(());
+        };
+        let performs = self.staff.iter().any(|member| {
+            member.id == staff_id
+                && member.active
+                && (self.service.staff_ids.is_empty()
+                    || self.service.staff_ids.iter().any(|id| id == staff_id))
+        });
+        if performs {
+            Ok(())
+        } else {
+            Err(Error::validation(
+                "staff_id",
+                "no active staff member with this id performs this service: leave it out for anyone available",
+            ))
+        }
+    }
+
+    /// The lock cells taken between the local midnights starting `from` and
+    /// ending `to` (plus the service's buffer, which may run past midnight):
+    /// one query on the organization's lock partition, paged through.
+    pub async fn taken_cells(
+        &self,
+        table: &dyn Table,
+        from: civil::Date,
+        to: civil::Date,
+    ) -> Result<TakenCells> {
+        let first = instant(&self.tz, from, 0)?;
+        let until = instant(&self.tz, to, MINUTES_PER_DAY)? + self.service.buffer_minutes * 60;
+        let mut query = Query::new(Index::Table, keys::slot_locks_of(&self.org.id))
+            .sk(SortKey::Between(
+                format!("{first:012}"),
+                // Past every resource of the last cell ('$' sorts after '#').
+                format!("{:012}$", until - CELL_SECS),
+            ))
+            .limit(MAX_QUERY_LIMIT);
+        let mut taken = TakenCells::new();
+        loop {
+            let (locks, cursor) = records::page_of::<SlotLock>(table, &query).await?;
+            taken.extend(
+                locks
+                    .into_iter()
+                    .map(|lock| (lock.cell_start, lock.resource)),
+            );
+            match cursor {
+                Some(cursor) => query = query.after(Some(cursor)),
+                None => return Ok(taken),
+            }
+        }
+    }
+
+    /// The free slots of `from ..= to`.
+    pub fn slots(
+        &self,
+        taken: &TakenCells,
+        now: Timestamp,
+        from: civil::Date,
+        to: civil::Date,
+        staff_id: Option<&str>,
+    ) -> Result<Vec<DaySlots>> {
+        availability(&Request {
+            schedule: &self.schedule,
+            service: &self.service,
+            staff: &self.staff,
+            taken,
+            now,
+            from,
+            to,
+            staff_id,
+        })
+    }
+}
+
+/// The answer of the availability route.
+#[derive(Clone, Debug, Serialize)]
+pub struct Availability {
+    pub days: Vec<DayView>,
+}
+
+/// The free slots of a published service, per local day of the range.
+pub async fn public_availability(
+    deps: &Deps,
+    slug: &str,
+    query: AvailabilityQuery,
+) -> Result<Availability> {
+    let (service_id, from, to) = parse_query(&query)?;
+    let offer = Offer::load(&*deps.table, slug, &service_id).await?;
+    offer.check_staff(query.staff_id.as_deref())?;
+    let taken = offer.taken_cells(&*deps.table, from, to).await?;
+    let days = offer.slots(
+        &taken,
+        deps.clock.now(),
+        from,
+        to,
+        query.staff_id.as_deref(),
+    )?;
+    Ok(Availability {
+        days: views(days, &offer.tz),
+    })
+}
+
+fn parse_query(query: &AvailabilityQuery) -> Result<(String, civil::Date, civil::Date)> {
+    let mut errors = Vec::new();
+    let service_id = query.service_id.clone().filter(|id| !id.is_empty());
+    if service_id.is_none() {
+        errors.push(FieldError::new(
+            "service_id",
+            "give the id of the service to book",
+        ));
+    }
+    let range = parse_range(&mut errors, query.from.as_deref(), query.to.as_deref());
+    let (Some(service_id), Some((from, to))) = (service_id, range) else {
+        return Err(Error::Validation(errors));
+    };
+    let days = i64::from((to - from).get_days()) + 1;
+    if days > MAX_RANGE_DAYS {
+        return Err(Error::validation(
+            "to",
+            format!("the range spans {days} days; ask for at most {MAX_RANGE_DAYS}"),
+        ));
+    }
+    Ok((service_id, from, to))
+}
+
+/// The `from` and `to` dates of a query, `to` on or after `from`; what is
+/// wrong goes to `errors`.
+pub fn parse_range(
+    errors: &mut Vec<FieldError>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Option<(civil::Date, civil::Date)> {
+    let from = parse_date(errors, "from", from);
+    let to = parse_date(errors, "to", to);
+    let (from, to) = (from?, to?);
+    if from > to {
+        errors.push(FieldError::new("to", "give a `to` date on or after `from`"));
+        return None;
+    }
+    Some((from, to))
+}
+
+/// A `YYYY-MM-DD` query parameter, or why not.
+fn parse_date(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    raw: Option<&str>,
+) -> Option<civil::Date> {
+    let parsed = raw.map(str::parse::<civil::Date>);
+    match parsed {
+        Some(Ok(date)) => Some(date),
+        _ => {
+            errors.push(FieldError::new(field, "give a date as YYYY-MM-DD"));
+            None
+        }
+    }
+}
+
+/// The lock item of one cell, held by one booking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotLock {
+    pub booking_id: String,
+    /// The cell's start, UTC seconds.
+    pub cell_start: i64,
+    /// The staff member's id, or `WHOLE_BUSINESS`.
+    pub resource: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bookings::{Closure, ServiceStatus, WeeklyHours};
+    use crate::bookings::{Closure, WeeklyHours};
     use crate::types::Money;
 
     fn at(rfc3339: &str) -> Timestamp {
@@ -336,27 +563,26 @@ mod tests {
 
     const LONG_AGO: &str = "2027-01-01T00:00:00Z";
 
-    /// The local starts of one day, as clients see them.
-    fn starts_of(
-        schedule: &Schedule,
-        service: &Service,
-        staff: &[StaffMember],
-        taken: &TakenCells,
-        now: &str,
-        day: &str,
-    ) -> Vec<String> {
-        let days = availability(&Request {
+    /// A request for `day` with nothing taken, long before it, for anyone.
+    fn one_day<'a>(schedule: &'a Schedule, service: &'a Service, day: &str) -> Request<'a> {
+        static NOTHING_TAKEN: std::sync::LazyLock<TakenCells> =
+            std::sync::LazyLock::new(TakenCells::new);
+        Request {
             schedule,
             service,
-            staff,
-            taken,
-            now: at(now),
+            staff: &[],
+            taken: &NOTHING_TAKEN,
+            now: at(LONG_AGO),
             from: date(day),
             to: date(day),
             staff_id: None,
-        })
-        .unwrap();
-        let tz = zone_of(schedule).unwrap();
+        }
+    }
+
+    /// The local starts of the one day of `request`, as clients see them.
+    fn starts_of(request: Request<'_>) -> Vec<String> {
+        let days = availability(&request).unwrap();
+        let tz = zone_of(request.schedule).unwrap();
         views(days, &tz)
             .remove(0)
             .slots
@@ -368,14 +594,7 @@ mod tests {
     #[test]
     fn the_spring_forward_hour_does_not_exist_and_offsets_change_with_it() {
         let berlin = schedule("Europe/Berlin", &[("01:00", "05:00")]);
-        let starts = starts_of(
-            &berlin,
-            &service(30, 0),
-            &[],
-            &TakenCells::new(),
-            LONG_AGO,
-            "2027-03-28",
-        );
+        let starts = starts_of(one_day(&berlin, &service(30, 0), "2027-03-28"));
         // 01:00+01:00 .. 05:00+02:00 is three real hours: six half-hour slots.
         assert_eq!(
             starts,
@@ -388,14 +607,7 @@ mod tests {
                 "2027-03-28T04:30:00+02:00",
             ]
         );
-        let ordinary = starts_of(
-            &berlin,
-            &service(30, 0),
-            &[],
-            &TakenCells::new(),
-            LONG_AGO,
-            "2027-03-27",
-        );
+        let ordinary = starts_of(one_day(&berlin, &service(30, 0), "2027-03-27"));
         assert_eq!(ordinary.len(), 8);
         assert!(ordinary.iter().all(|start| start.ends_with("+01:00")));
     }
@@ -403,14 +615,7 @@ mod tests {
     #[test]
     fn the_fall_back_hour_is_offered_once_per_real_instant() {
         let berlin = schedule("Europe/Berlin", &[("01:00", "05:00")]);
-        let starts = starts_of(
-            &berlin,
-            &service(30, 0),
-            &[],
-            &TakenCells::new(),
-            LONG_AGO,
-            "2027-10-31",
-        );
+        let starts = starts_of(one_day(&berlin, &service(30, 0), "2027-10-31"));
         // 01:00+02:00 .. 05:00+01:00 is five real hours: ten slots.
         assert_eq!(
             starts,
@@ -439,7 +644,7 @@ mod tests {
             ("2027-10-30", "+02:00"),
             ("2027-10-31", "+01:00"),
         ] {
-            let starts = starts_of(&berlin, &service, &[], &TakenCells::new(), LONG_AGO, day);
+            let starts = starts_of(one_day(&berlin, &service, day));
             assert_eq!(
                 starts,
                 ["09:00", "09:30", "10:00", "10:30", "11:00"]
@@ -452,17 +657,7 @@ mod tests {
     #[test]
     fn a_quarter_hour_offset_zone_keeps_its_local_times() {
         let kathmandu = schedule("Asia/Kathmandu", &[("09:00", "10:00")]);
-        let days = availability(&Request {
-            schedule: &kathmandu,
-            service: &service(30, 0),
-            staff: &[],
-            taken: &TakenCells::new(),
-            now: at(LONG_AGO),
-            from: date("2027-06-01"),
-            to: date("2027-06-01"),
-            staff_id: None,
-        })
-        .unwrap();
+        let days = availability(&one_day(&kathmandu, &service(30, 0), "2027-06-01")).unwrap();
         let tz = zone_of(&kathmandu).unwrap();
         assert_eq!(days[0].slots[0].start, at("2027-06-01T03:15:00Z"));
         let view = &views(days, &tz)[0];
@@ -494,14 +689,9 @@ mod tests {
         rules.min_notice_minutes = 60;
         rules.max_days_ahead = 4;
         let days = availability(&Request {
-            schedule: &rules,
-            service: &service(30, 0),
-            staff: &[],
-            taken: &TakenCells::new(),
             now: at("2027-06-01T09:40:00Z"),
-            from: date("2027-05-31"),
             to: date("2027-06-06"),
-            staff_id: None,
+            ..one_day(&rules, &service(30, 0), "2027-05-31")
         })
         .unwrap();
         let counts: Vec<_> = days.iter().map(|day| day.slots.len()).collect();
@@ -514,8 +704,7 @@ mod tests {
     #[test]
     fn the_service_ends_within_hours_and_its_buffer_keeps_neighbours_free() {
         let rules = schedule("UTC", &[("09:00", "11:00")]);
-        let free = TakenCells::new();
-        let long = starts_of(&rules, &service(90, 0), &[], &free, LONG_AGO, "2027-06-01");
+        let long = starts_of(one_day(&rules, &service(90, 0), "2027-06-01"));
         assert_eq!(
             long,
             ["2027-06-01T09:00:00+00:00", "2027-06-01T09:30:00+00:00"]
@@ -530,16 +719,15 @@ mod tests {
         .collect();
         assert_eq!(taken.len(), 3);
         // A 30-minute service with a 15-minute buffer at 09:30 would hold until 10:15.
-        let starts = starts_of(
-            &rules,
-            &service(30, 15),
-            &[],
-            &taken,
-            LONG_AGO,
-            "2027-06-01",
-        );
+        let starts = starts_of(Request {
+            taken: &taken,
+            ..one_day(&rules, &service(30, 15), "2027-06-01")
+        });
         assert_eq!(starts, ["2027-06-01T09:00:00+00:00"]);
-        let no_buffer = starts_of(&rules, &service(30, 0), &[], &taken, LONG_AGO, "2027-06-01");
+        let no_buffer = starts_of(Request {
+            taken: &taken,
+            ..one_day(&rules, &service(30, 0), "2027-06-01")
+        });
         assert_eq!(
             no_buffer,
             ["2027-06-01T09:00:00+00:00", "2027-06-01T09:30:00+00:00"]
@@ -552,14 +740,8 @@ mod tests {
         let ana = staff("ana", Some(every_day(&[("08:00", "10:00")])));
         let ben = staff("ben", None);
         let days = availability(&Request {
-            schedule: &rules,
-            service: &service(60, 0),
             staff: &[ben.clone(), ana.clone()],
-            taken: &TakenCells::new(),
-            now: at(LONG_AGO),
-            from: date("2027-06-01"),
-            to: date("2027-06-01"),
-            staff_id: None,
+            ..one_day(&rules, &service(60, 0), "2027-06-01")
         })
         .unwrap();
         let who: Vec<_> = days[0]
@@ -592,14 +774,9 @@ mod tests {
         let team = [staff("ana", None), staff("ben", None), cy];
         let staff_of = |staff_id: Option<&str>| {
             let days = availability(&Request {
-                schedule: &rules,
-                service: &only_ana,
                 staff: &team,
-                taken: &TakenCells::new(),
-                now: at(LONG_AGO),
-                from: date("2027-06-01"),
-                to: date("2027-06-01"),
                 staff_id,
+                ..one_day(&rules, &only_ana, "2027-06-01")
             })
             .unwrap();
             days[0]
@@ -620,14 +797,9 @@ mod tests {
             .into_iter()
             .collect();
         let days = availability(&Request {
-            schedule: &rules,
-            service: &service(30, 0),
             staff: &[staff("ana", None), staff("ben", None)],
             taken: &taken,
-            now: at(LONG_AGO),
-            from: date("2027-06-01"),
-            to: date("2027-06-01"),
-            staff_id: None,
+            ..one_day(&rules, &service(30, 0), "2027-06-01")
         })
         .unwrap();
         let who: Vec<_> = days[0].slots.iter().map(|s| s.staff_ids.len()).collect();
