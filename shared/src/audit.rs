@@ -47,6 +47,7 @@ pub enum AuditAction {
     StaffDeactivated,
     // Bookings (bookings::booking).
     BookingCreated,
+    BookingChanged,
     OnboardingActivated,
     OnboardingCompleted,
 }

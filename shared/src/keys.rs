@@ -270,6 +270,19 @@ pub fn booking(booking_id: &str) -> Key {
     Key::new(format!("BOOKING#{booking_id}"), "BOOKING")
 }
 
+/// One entry of a booking's history (ids sort by time).
+pub fn booking_history_entry(booking_id: &str, entry_id: &str) -> Key {
+    Key::new(
+        format!("BOOKING#{booking_id}"),
+        format!("HISTORY#{entry_id}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a booking's history.
+pub fn booking_history_of(booking_id: &str) -> (String, String) {
+    (format!("BOOKING#{booking_id}"), "HISTORY#".to_string())
+}
+
 /// GSI1 partition of an organization's bookings (the calendar), sorted by
 /// `booking_order`.
 pub fn org_bookings(org_id: &str) -> String {

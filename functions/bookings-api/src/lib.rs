@@ -3,6 +3,7 @@
 
 mod bookings;
 mod catalog;
+mod changes;
 
 use axum::Router;
 use shared::Deps;
@@ -10,6 +11,7 @@ use shared::Deps;
 pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
-        .merge(bookings::routes());
+        .merge(bookings::routes())
+        .merge(changes::routes(&deps));
     shared::http::api(routes, deps)
 }

@@ -19,7 +19,7 @@ use sha2::Sha256;
 use super::{
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
     calendar::{CalendarEvent, CalendarStatus},
-    lifecycle::{BookingStatus, PaymentStatus},
+    lifecycle::{BookingStatus, PaymentMethod, PaymentStatus},
 };
 use crate::{
     Deps,
@@ -77,6 +77,12 @@ pub struct BookingDetails {
     pub cancellation_window_hours: i64,
     pub reminder_lead_minutes: i64,
     pub created_at: Timestamp,
+    /// How it was paid, once marked paid.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// Why it was declined or cancelled, when a reason was given.
+    #[serde(default)]
+    pub status_reason: Option<String>,
     /// Bumped on every write, for optimistic concurrency.
     pub version: i64,
 }
@@ -102,7 +108,7 @@ impl Booking {
         cells(self.start.as_second(), until)
     }
 
-    fn target(&self) -> String {
+    pub(super) fn target(&self) -> String {
         format!("booking:{}", self.details.id)
     }
 }
@@ -248,6 +254,8 @@ pub async fn book(
             cancellation_window_hours: offer.schedule.cancellation_window_hours,
             reminder_lead_minutes: offer.schedule.reminder_lead_minutes,
             created_at: now,
+            payment_method: None,
+            status_reason: None,
             version: 1,
         },
         start,
@@ -261,6 +269,7 @@ pub async fn book(
         booking.details.staff_id = resource;
         for _ in 0..CONFLICT_ATTEMPTS {
             let writes = booking_writes(deps, caller, &booking, guard.as_ref())?;
+            let guard_index = writes.len() - 1;
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = true;
@@ -269,7 +278,7 @@ pub async fn book(
                 Err(TableError::TransactionConflict) => continue,
                 // The last write is the key guard: a concurrent retry won.
                 Err(TableError::TransactionConditionFailed { index })
-                    if guard.is_some() && index == booking.cells().count() + 2 =>
+                    if guard.is_some() && index == guard_index =>
                 {
                     if let Some((guard_key, key)) = &guard
                         && let Some(replayed) = replay(deps, guard_key, &key.fingerprint).await?
@@ -340,7 +349,7 @@ fn parse_request(request: &NewBooking) -> Result<(Timestamp, Customer, Option<St
 
 /// Who could take a booking at `start` by the schedule alone (locks aside),
 /// in a stable order; 422 naming `start` when it is no offered slot.
-fn offered_staff(
+pub(super) fn offered_staff(
     offer: &Offer,
     now: Timestamp,
     date: civil::Date,
@@ -373,16 +382,7 @@ fn booking_writes(
         condition: Some(Condition::NotExists),
     }];
     for cell in booking.cells() {
-        let lock = SlotLock {
-            booking_id: booking.details.id.clone(),
-            cell_start: cell,
-            resource: booking.details.staff_id.clone(),
-        };
-        let key = keys::slot_lock(&booking.details.org_id, cell, &booking.details.staff_id);
-        writes.push(Write::Put {
-            item: to_item(&key, &lock, Some(cell + LOCK_KEPT_FOR_SECS))?,
-            condition: Some(Condition::NotExists),
-        });
+        writes.push(take_cell(booking, cell)?);
     }
     let who = match &booking.user_id {
         Some(_) => "a signed-in customer",
@@ -420,6 +420,21 @@ fn booking_writes(
         });
     }
     Ok(writes)
+}
+
+/// The write taking one lock cell for `booking`'s staff member; it fails when
+/// another booking holds the cell.
+pub(super) fn take_cell(booking: &Booking, cell: i64) -> Result<Write> {
+    let lock = SlotLock {
+        booking_id: booking.details.id.clone(),
+        cell_start: cell,
+        resource: booking.details.staff_id.clone(),
+    };
+    let key = keys::slot_lock(&booking.details.org_id, cell, &booking.details.staff_id);
+    Ok(Write::Put {
+        item: to_item(&key, &lock, Some(cell + LOCK_KEPT_FOR_SECS))?,
+        condition: Some(Condition::NotExists),
+    })
 }
 
 /// The stored item of `booking`: in its organization's calendar (GSI1) and,
@@ -552,7 +567,7 @@ async fn notify_new_booking(
 }
 
 /// The booking as the customer's calendar sees it.
-fn calendar_event(offer: &Offer, booking: &Booking) -> CalendarEvent {
+pub(super) fn calendar_event(offer: &Offer, booking: &Booking) -> CalendarEvent {
     let location = offer
         .org
         .profile
@@ -574,7 +589,7 @@ fn calendar_event(offer: &Offer, booking: &Booking) -> CalendarEvent {
     }
 }
 
-async fn get_booking(deps: &Deps, booking_id: &str) -> Result<Booking> {
+pub(super) async fn get_booking(deps: &Deps, booking_id: &str) -> Result<Booking> {
     if !is_id(booking_id) {
         return Err(Error::NotFound("booking"));
     }

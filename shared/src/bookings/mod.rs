@@ -16,6 +16,7 @@ pub mod availability;
 pub mod booking;
 pub mod calendar;
 mod catalog;
+pub mod changes;
 pub mod lifecycle;
 pub mod schedule;
 pub mod services;

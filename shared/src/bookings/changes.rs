@@ -1,0 +1,438 @@
+//! Changing a booking after it was made: the business confirms, declines,
+//! cancels, reschedules, completes, marks a no-show or marks paid; the
+//! customer cancels or reschedules until the cancellation window. The rules
+//! are `lifecycle::next_status`; this module applies them.
+//!
+//! Every change is one transaction: the booking (conditioned on the version
+//! read), its history entry, the audit entry, and the lock cells it releases
+//! or takes (a reschedule releases the cells only the old time holds and takes
+//! those only the new time holds, so it never holds two times at once and
+//! never loses its own). Then the other side is told.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    availability::{Offer, cells, local_rfc3339},
+    booking::{
+        Booking, BookingView, TokenQuery, booking_item, get_booking, manage_link, manage_token,
+        offered_staff, take_cell,
+    },
+    lifecycle::{
+        Action, Actor, BookingStatus, PaymentMethod, PaymentStatus, Situation, next_status,
+    },
+};
+use crate::{
+    Deps,
+    access::require_org_permission,
+    accounts::{Caller, hashes_equal, token_hash},
+    audit::{AuditAction, AuditEntry},
+    error::{Error, Result},
+    keys,
+    notifications::{Audience, NotificationType, emit},
+    organizations::store as org_store,
+    records::to_item,
+    roles::{OrgRole, Permission},
+    table::{Condition, TableError, Write},
+};
+
+const MAX_REASON_CHARS: usize = 500;
+
+/// The body of a change: what each action needs (`reason` to cancel as the
+/// business, `start` to reschedule, `method` to mark paid).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    pub reason: Option<String>,
+    /// RFC 3339: an offered slot of the same service.
+    pub start: Option<String>,
+    /// Reschedule to this staff member (else the same one when free, else
+    /// anyone available).
+    pub staff_id: Option<String>,
+    pub method: Option<PaymentMethod>,
+}
+
+/// One entry of a booking's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct HistoryEntry {
+    action: String,
+    /// A user id, or `customer` for a guest with the manage token.
+    actor: String,
+    from_status: BookingStatus,
+    to_status: BookingStatus,
+    from_start: Timestamp,
+    to_start: Timestamp,
+    reason: Option<String>,
+    at: Timestamp,
+}
+
+/// The action named by a route segment (`no-show`); unknown names are 404.
+pub fn action_named(name: &str) -> Result<Action> {
+    [
+        Action::Confirm,
+        Action::Decline,
+        Action::Cancel,
+        Action::Reschedule,
+        Action::Complete,
+        Action::NoShow,
+        Action::MarkPaid,
+    ]
+    .into_iter()
+    .find(|action| action.name() == name)
+    .ok_or(Error::NotFound("booking action"))
+}
+
+/// The customer's actions (`cancel`, `reschedule`); others are 404 on their route.
+pub fn customer_action_named(name: &str) -> Result<Action> {
+    match action_named(name)? {
+        action @ (Action::Cancel | Action::Reschedule) => Ok(action),
+        _ => Err(Error::NotFound("booking action")),
+    }
+}
+
+/// `POST /v1/orgs/{org_id}/bookings/{booking_id}/{action}` (managers and up).
+pub async fn change_as_business(
+    deps: &Deps,
+    caller: &Caller,
+    org_id: &str,
+    booking_id: &str,
+    action: Action,
+    request: ChangeRequest,
+) -> Result<BookingView> {
+    require_org_permission(deps, caller, org_id, Permission::ManageBookings).await?;
+    let booking = get_booking(deps, booking_id).await?;
+    if booking.details.org_id != org_id {
+        return Err(Error::NotFound("booking"));
+    }
+    let changed = apply(
+        deps,
+        &caller.user_id,
+        Actor::Business,
+        booking,
+        action,
+        request,
+    )
+    .await?;
+    BookingView::of(changed)
+}
+
+/// `POST /v1/bookings/{booking_id}/{cancel | reschedule}`: the customer,
+/// signed in as the booking's user or with its manage token (`?token=`);
+/// anyone else gets the answer an unknown booking gets.
+pub async fn change_as_customer(
+    deps: &Deps,
+    caller: Option<&Caller>,
+    booking_id: &str,
+    token: TokenQuery,
+    action: Action,
+    request: ChangeRequest,
+) -> Result<BookingView> {
+    let booking = get_booking(deps, booking_id).await?;
+    let own_booking =
+        caller.is_some_and(|caller| booking.user_id.as_ref() == Some(&caller.user_id));
+    let holds_token = token
+        .token
+        .is_some_and(|token| hashes_equal(&token_hash(&token), &booking.manage_token_hash));
+    if !own_booking && !holds_token {
+        return Err(Error::NotFound("booking"));
+    }
+    let actor = caller
+        .map_or("customer", |caller| caller.user_id.as_str())
+        .to_string();
+    let changed = apply(deps, &actor, Actor::Customer, booking, action, request).await?;
+    BookingView::of(changed)
+}
+
+/// Checks the change against the rules, writes it in one transaction and
+/// tells the other side.
+async fn apply(
+    deps: &Deps,
+    actor_id: &str,
+    actor: Actor,
+    before: Booking,
+    action: Action,
+    request: ChangeRequest,
+) -> Result<Booking> {
+    let now = deps.clock.now();
+    let situation = Situation {
+        status: before.details.status,
+        payment: before.details.payment_status,
+        start: before.start,
+        cancellation_window_hours: before.details.cancellation_window_hours,
+        now,
+    };
+    let status = next_status(&situation, action, actor)?;
+    let reason = reason_of(&request, action, actor)?;
+    let mut after = before.clone();
+    after.details.status = status;
+    after.details.version += 1;
+    after.updated_at = now;
+    if reason.is_some() {
+        after.details.status_reason = reason.clone();
+    }
+    let offer = match action {
+        Action::Reschedule => Some(reschedule(deps, &before, &mut after, &request, now).await?),
+        Action::MarkPaid => {
+            let method = request.method.ok_or_else(|| {
+                Error::validation("method", "say how it was paid: cash, card or online")
+            })?;
+            after.details.payment_status = PaymentStatus::Paid;
+            after.details.payment_method = Some(method);
+            None
+        }
+        _ => None,
+    };
+
+    let history = HistoryEntry {
+        action: action.name().to_string(),
+        actor: actor_id.to_string(),
+        from_status: before.details.status,
+        to_status: after.details.status,
+        from_start: before.start,
+        to_start: after.start,
+        reason,
+        at: now,
+    };
+    let audit = AuditEntry::by_user(
+        deps,
+        actor_id,
+        &before.details.org_id,
+        AuditAction::BookingChanged,
+        before.target(),
+        summary(&before, &after, action),
+    );
+    let mut writes = vec![
+        Write::Put {
+            item: booking_item(&after)?,
+            condition: Some(Condition::eq("version", before.details.version)),
+        },
+        Write::Put {
+            item: to_item(
+                &keys::booking_history_entry(&before.details.id, &deps.ids.new_id()),
+                &history,
+                None,
+            )?,
+            condition: None,
+        },
+        audit.write()?,
+    ];
+    writes.extend(lock_changes(&before, &after)?);
+    match deps.table.transact(writes).await {
+        Ok(()) => {}
+        Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            return Err(Error::EditConflict);
+        }
+        // A cell of the new time went to another booking meanwhile.
+        Err(TableError::TransactionConditionFailed { .. }) => return Err(Error::SlotTaken),
+        Err(e) => return Err(e.into()),
+    }
+    notify(deps, actor, action, &before, &after, offer.as_ref()).await?;
+    Ok(after)
+}
+
+/// Moves `after` to the requested start (and staff member), which must be an
+/// offered slot free of other bookings; the booking's own cells do not count
+/// as taken.
+async fn reschedule(
+    deps: &Deps,
+    before: &Booking,
+    after: &mut Booking,
+    request: &ChangeRequest,
+    now: Timestamp,
+) -> Result<Offer> {
+    let start: Timestamp = request
+        .start
+        .as_deref()
+        .ok_or_else(|| Error::validation("start", "give the new start (RFC 3339)"))?
+        .parse()
+        .map_err(|_| {
+            Error::validation(
+                "start",
+                "give the new start as RFC 3339, like 2027-03-29T09:00:00+02:00",
+            )
+        })?;
+    let org = org_store::get(&*deps.table, &before.details.org_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    let offer = Offer::load(&*deps.table, &org.slug, &before.details.service_id).await?;
+    offer.check_staff(request.staff_id.as_deref())?;
+    let date = start.to_zoned(offer.tz.clone()).date();
+    let candidates = offered_staff(&offer, now, date, start, request.staff_id.as_deref())?;
+    let mut taken = offer.taken_cells(&*deps.table, date, date).await?;
+    for cell in before.cells() {
+        taken.remove(&(cell, before.details.staff_id.clone()));
+    }
+    let end = start
+        .checked_add(SignedDuration::from_mins(before.details.duration_minutes))
+        .map_err(|e| Error::Internal(format!("booking end: {e}")))?;
+    let hold_until = end.as_second() + before.details.buffer_minutes * 60;
+    let is_free = |resource: &String| {
+        cells(start.as_second(), hold_until).all(|cell| !taken.contains(&(cell, resource.clone())))
+    };
+    // The same staff member when still free, else the first free one.
+    let staff_id = candidates
+        .iter()
+        .find(|resource| **resource == before.details.staff_id && is_free(resource))
+        .or_else(|| candidates.iter().find(|resource| is_free(resource)))
+        .ok_or(Error::SlotTaken)?;
+    after.details.staff_id = staff_id.clone();
+    after.start = start;
+    after.end = end;
+    Ok(offer)
+}
+
+/// The lock writes of a change: cells only `before` holds are released, cells
+/// only `after` holds are taken (a transaction may touch a key only once).
+fn lock_changes(before: &Booking, after: &Booking) -> Result<Vec<Write>> {
+    let held = |booking: &Booking| -> BTreeSet<(i64, String)> {
+        if booking.details.status.holds_time() {
+            booking
+                .cells()
+                .map(|cell| (cell, booking.details.staff_id.clone()))
+                .collect()
+        } else {
+            BTreeSet::new()
+        }
+    };
+    let (old, new) = (held(before), held(after));
+    let mut writes: Vec<Write> = old
+        .difference(&new)
+        .map(|(cell, resource)| Write::Delete {
+            key: keys::slot_lock(&before.details.org_id, *cell, resource),
+            condition: None,
+        })
+        .collect();
+    for (cell, _) in new.difference(&old) {
+        writes.push(take_cell(after, *cell)?);
+    }
+    Ok(writes)
+}
+
+/// The reason given, trimmed; the business must give one to cancel.
+fn reason_of(request: &ChangeRequest, action: Action, actor: Actor) -> Result<Option<String>> {
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
+    if let Some(reason) = reason
+        && reason.chars().count() > MAX_REASON_CHARS
+    {
+        return Err(Error::validation(
+            "reason",
+            format!("keep the reason under {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    if reason.is_none() && action == Action::Cancel && actor == Actor::Business {
+        return Err(Error::validation(
+            "reason",
+            "say why you cancel: the customer reads it",
+        ));
+    }
+    Ok(reason.map(str::to_string))
+}
+
+fn summary(before: &Booking, after: &Booking, action: Action) -> String {
+    match action {
+        Action::Reschedule => format!(
+            "rescheduled {} from {} to {}",
+            before.details.service_name, before.start, after.start
+        ),
+        Action::MarkPaid => format!(
+            "marked {} paid ({:?})",
+            before.details.service_name, after.details.payment_method
+        ),
+        _ => format!(
+            "{} {} at {}: {} → {}",
+            action.name(),
+            before.details.service_name,
+            before.start,
+            before.details.status.name(),
+            after.details.status.name()
+        ),
+    }
+}
+
+/// Tells the other side of a change that concerns them: the customer when
+/// the business confirms, declines, cancels or reschedules; the business
+/// (owners, admins, managers) when the customer cancels or reschedules.
+/// Outcomes the business records itself (completed, no-show, paid) notify nobody.
+async fn notify(
+    deps: &Deps,
+    actor: Actor,
+    action: Action,
+    before: &Booking,
+    after: &Booking,
+    offer: Option<&Offer>,
+) -> Result<()> {
+    let kind = match action {
+        Action::Confirm => NotificationType::BookingConfirmed,
+        Action::Decline => NotificationType::BookingDeclined,
+        Action::Cancel => NotificationType::BookingCancelled,
+        Action::Reschedule => NotificationType::BookingRescheduled,
+        Action::Complete | Action::NoShow | Action::MarkPaid => return Ok(()),
+    };
+    let tz = match offer {
+        Some(offer) => offer.tz.clone(),
+        None => jiff::tz::TimeZone::get(&after.details.timezone)
+            .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?,
+    };
+    let booking_id = &after.details.id;
+    let (audience, link) = match actor {
+        Actor::Business => {
+            // A signed-in customer opens it signed in: the token is only
+            // emailed to guests, never kept in an inbox.
+            match (&after.user_id, &after.details.customer.email) {
+                (Some(user_id), _) => (
+                    Audience::User(user_id.clone()),
+                    format!("{}/bookings/{booking_id}", deps.config.app_url),
+                ),
+                (None, Some(email)) => {
+                    let token = manage_token(deps, booking_id)?;
+                    let audience = Audience::Email {
+                        email: email.clone(),
+                        name: Some(after.details.customer.name.clone()),
+                    };
+                    (audience, manage_link(deps, booking_id, &token))
+                }
+                (None, None) => return Ok(()),
+            }
+        }
+        Actor::Customer => (
+            Audience::Organization {
+                org_id: after.details.org_id.clone(),
+                roles: vec![OrgRole::Owner, OrgRole::Admin, OrgRole::Manager],
+            },
+            format!(
+                "{}/orgs/{}/bookings/{booking_id}",
+                deps.config.app_url, after.details.org_id
+            ),
+        ),
+    };
+    let cancelled_by = match actor {
+        Actor::Business => "the business".to_string(),
+        Actor::Customer => after.details.customer.name.clone(),
+    };
+    let data = json!({
+        "service_name": after.details.service_name,
+        "start": local_rfc3339(after.start, &tz),
+        "old_start": local_rfc3339(before.start, &tz),
+        "customer_name": after.details.customer.name,
+        "cancelled_by": cancelled_by,
+        "reason": after.details.status_reason,
+        "link": link,
+        "status": after.details.status.name(),
+        "next_step": "",
+    });
+    emit(
+        deps,
+        kind,
+        audience,
+        Some(after.details.org_id.clone()),
+        data,
+    )
+    .await
+}

@@ -1,0 +1,323 @@
+//! Changing bookings over HTTP: the business's actions and the customer's
+//! cancel and reschedule, with the state machine's refusals, the customer's
+//! deadline, lock cells released and moved, and the other side told.
+
+use platform_tests::{
+    bookings::{Business, business, send_ok, weekday_hours},
+    on_both_backends,
+    orgs::token,
+    platform::{Reply, TestPlatform},
+};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    the_business_moves_a_booking_through_its_life,
+    a_pending_booking_is_confirmed_or_declined,
+    the_customer_changes_a_booking_until_the_deadline,
+    only_the_business_managers_change_its_bookings,
+);
+
+const PASSWORD: &str = "correct horse battery";
+/// Monday 2027-03-22, 07:00 in Berlin.
+const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
+const NINE: &str = "2027-03-23T09:00:00+01:00";
+/// An hour later, on the same morning (the clock never goes back past a
+/// message sent, which would hide it until the clock catches up).
+const MONDAY_LATER: &str = "2027-03-22T07:00:00Z";
+const TEN: &str = "2027-03-23T10:00:00+01:00";
+
+async fn owner_and_business(p: &TestPlatform, slug: &str) -> (Reply, Business) {
+    p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
+    let owner = p
+        .signed_in(&format!("owner@{slug}.test"), PASSWORD, "d")
+        .await;
+    let business = business(p, &owner, slug, "Europe/Berlin").await;
+    (owner, business)
+}
+
+/// A guest's haircut at `start` with the first staff member; the reply body.
+async fn book(p: &TestPlatform, b: &Business, start: &str) -> Reply {
+    let body = json!({
+        "service_id": b.haircut_id, "start": start, "staff_id": b.staff_ids[0],
+        "customer": { "name": "Chloé Martin", "phone": "+49 30 1234567", "email": "chloe@example.test" },
+    });
+    p.post(&format!("/v1/public/orgs/{}/bookings", b.slug), body)
+        .await
+}
+
+async fn act(
+    p: &TestPlatform,
+    owner: &Reply,
+    b: &Business,
+    id: &str,
+    action: &str,
+    body: Value,
+) -> Reply {
+    let path = format!("/v1/orgs/{}/bookings/{id}/{action}", b.org_id);
+    p.authed("POST", &path, &token(owner), Some(body)).await
+}
+
+async fn log_in(p: &TestPlatform, email: &str) -> Reply {
+    let body = json!({ "email": email, "password": PASSWORD, "device_id": "d" });
+    let login = p.post("/v1/auth/login", body).await;
+    assert_eq!(login.status, 200, "{login:?}");
+    login
+}
+
+fn id_of(reply: &Reply) -> String {
+    assert_eq!(reply.status, 201, "{reply:?}");
+    reply.body["booking_id"].as_str().unwrap().to_string()
+}
+
+async fn the_business_moves_a_booking_through_its_life(p: TestPlatform) {
+    let (owner, b) = owner_and_business(&p, "life-salon").await;
+    let id = id_of(&book(&p, &b, NINE).await);
+
+    // The state machine's refusals, each with its code.
+    let again = act(&p, &owner, &b, &id, "confirm", json!({})).await;
+    assert_eq!(
+        (again.status, again.problem_code()),
+        (409, "invalid_transition")
+    );
+    let early = act(&p, &owner, &b, &id, "complete", json!({})).await;
+    assert_eq!((early.status, early.problem_code()), (409, "too_early"));
+    let unpaid = act(&p, &owner, &b, &id, "mark-paid", json!({})).await;
+    assert_eq!(unpaid.status, 422, "{unpaid:?}");
+    let unknown = act(&p, &owner, &b, &id, "archive", json!({})).await;
+    assert_eq!(unknown.status, 404);
+
+    // Rescheduled to 10:00: the 09:00 cells are free again, the 10:00 ones held.
+    let moved = act(&p, &owner, &b, &id, "reschedule", json!({ "start": TEN })).await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+    assert_eq!(moved.body["start"], TEN);
+    assert_eq!(moved.body["id"], id.as_str());
+    assert_eq!(moved.body["status"], "confirmed");
+    assert_eq!(book(&p, &b, TEN).await.problem_code(), "slot_taken");
+    let nine_again = id_of(&book(&p, &b, NINE).await);
+    let onto_taken = act(
+        &p,
+        &owner,
+        &b,
+        &id,
+        "reschedule",
+        json!({ "start": NINE, "staff_id": b.staff_ids[0] }),
+    )
+    .await;
+    assert_eq!(
+        (onto_taken.status, onto_taken.problem_code()),
+        (409, "slot_taken")
+    );
+    let off_slot = act(
+        &p,
+        &owner,
+        &b,
+        &id,
+        "reschedule",
+        json!({ "start": "2027-03-23T12:30:00+01:00" }),
+    )
+    .await;
+    assert_eq!(off_slot.status, 422, "{off_slot:?}");
+
+    // Paid in cash, then completed once it began; paying twice is refused.
+    let paid = act(
+        &p,
+        &owner,
+        &b,
+        &id,
+        "mark-paid",
+        json!({ "method": "cash" }),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{paid:?}");
+    assert_eq!(
+        (
+            paid.body["payment_status"].as_str(),
+            paid.body["payment_method"].as_str()
+        ),
+        (Some("paid"), Some("cash"))
+    );
+    p.platform
+        .clock
+        .set("2027-03-23T09:10:00Z".parse().unwrap());
+    // A day later the access token has expired: sign in again.
+    let owner = log_in(&p, "owner@life-salon.test").await;
+    let done = act(&p, &owner, &b, &id, "complete", json!({})).await;
+    assert_eq!(
+        (done.status, done.body["status"].as_str()),
+        (200, Some("completed"))
+    );
+    let twice = act(
+        &p,
+        &owner,
+        &b,
+        &id,
+        "mark-paid",
+        json!({ "method": "card" }),
+    )
+    .await;
+    assert_eq!(twice.problem_code(), "invalid_transition");
+
+    // The business cancels only with a reason; the cells are released and the
+    // customer is told why.
+    let no_reason = act(&p, &owner, &b, &nine_again, "cancel", json!({})).await;
+    assert_eq!(no_reason.status, 422);
+    p.platform.clock.set(MONDAY_LATER.parse().unwrap());
+    let owner = log_in(&p, "owner@life-salon.test").await;
+    let cancelled = act(
+        &p,
+        &owner,
+        &b,
+        &nine_again,
+        "cancel",
+        json!({ "reason": "Alex is ill" }),
+    )
+    .await;
+    assert_eq!(
+        (cancelled.status, cancelled.body["status"].as_str()),
+        (200, Some("cancelled"))
+    );
+    assert_eq!(cancelled.body["status_reason"], "Alex is ill");
+    id_of(&book(&p, &b, NINE).await);
+    p.platform.drain_queues().await.unwrap();
+    let email = p.last_mail("chloe@example.test", "booking_cancelled").await;
+    assert!(email.text.contains("Alex is ill"), "{}", email.text);
+    let rescheduled = p
+        .last_mail("chloe@example.test", "booking_rescheduled")
+        .await;
+    assert!(rescheduled.text.contains("10:00"), "{}", rescheduled.text);
+
+    // Every change is in the audit log.
+    let audit = send_ok(
+        &p,
+        &owner,
+        "GET",
+        &format!("/v1/orgs/{}/audit?limit=100", b.org_id),
+        json!(null),
+        200,
+    )
+    .await;
+    let changes = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "booking_changed")
+        .count();
+    assert_eq!(changes, 4, "{audit}");
+}
+
+async fn a_pending_booking_is_confirmed_or_declined(p: TestPlatform) {
+    let (owner, b) = owner_and_business(&p, "pending-salon").await;
+    let schedule = json!({ "weekly": weekday_hours(), "auto_confirm": false });
+    send_ok(
+        &p,
+        &owner,
+        "PUT",
+        &format!("/v1/orgs/{}/schedule", b.org_id),
+        schedule,
+        200,
+    )
+    .await;
+    let first = book(&p, &b, NINE).await;
+    assert_eq!(first.body["status"], "pending");
+    let second = id_of(&book(&p, &b, TEN).await);
+
+    let confirmed = act(&p, &owner, &b, &id_of(&first), "confirm", json!({})).await;
+    assert_eq!(confirmed.body["status"], "confirmed", "{confirmed:?}");
+    let declined = act(
+        &p,
+        &owner,
+        &b,
+        &second,
+        "decline",
+        json!({ "reason": "Fully booked" }),
+    )
+    .await;
+    assert_eq!(declined.body["status"], "declined", "{declined:?}");
+    // A declined booking holds no time.
+    assert_eq!(book(&p, &b, TEN).await.status, 201);
+    p.platform.drain_queues().await.unwrap();
+    p.last_mail("chloe@example.test", "booking_confirmed").await;
+    p.last_mail("chloe@example.test", "booking_declined").await;
+}
+
+async fn the_customer_changes_a_booking_until_the_deadline(p: TestPlatform) {
+    let (_owner, b) = owner_and_business(&p, "guest-changes").await;
+    let booked = book(&p, &b, NINE).await;
+    let id = id_of(&booked);
+    let token = booked.body["manage_token"].as_str().unwrap().to_string();
+    let customer = |action: &str, token: &str| format!("/v1/bookings/{id}/{action}?token={token}");
+
+    // Without the token it is an unknown booking; the business's actions are not theirs.
+    let wrong = p.post(&customer("cancel", "nope"), json!({})).await;
+    assert_eq!(wrong.status, 404);
+    let confirm = p.post(&customer("confirm", &token), json!({})).await;
+    assert_eq!(confirm.status, 404);
+
+    let moved = p
+        .post(&customer("reschedule", &token), json!({ "start": TEN }))
+        .await;
+    assert_eq!(
+        (moved.status, moved.body["start"].as_str()),
+        (200, Some(TEN)),
+        "{moved:?}"
+    );
+
+    // 24 hours before the start the deadline has passed; the answer says when it was.
+    p.platform
+        .clock
+        .set("2027-03-22T09:30:00Z".parse().unwrap());
+    let late = p.post(&customer("cancel", &token), json!({})).await;
+    assert_eq!(
+        (late.status, late.problem_code()),
+        (409, "change_deadline_passed")
+    );
+    assert_eq!(late.body["deadline"], "2027-03-22T09:00:00Z");
+
+    p.platform.clock.set(MONDAY_LATER.parse().unwrap());
+    let cancelled = p.post(&customer("cancel", &token), json!({})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{cancelled:?}");
+    assert_eq!(book(&p, &b, TEN).await.status, 201);
+    p.platform.drain_queues().await.unwrap();
+    let told = p
+        .last_mail(&format!("owner@{}.test", b.slug), "booking_cancelled")
+        .await;
+    assert!(told.text.contains("Chloé Martin"), "{}", told.text);
+}
+
+async fn only_the_business_managers_change_its_bookings(p: TestPlatform) {
+    let (owner, b) = owner_and_business(&p, "guarded-salon").await;
+    let id = id_of(&book(&p, &b, NINE).await);
+    let outsider = p.signed_in("outsider@example.test", PASSWORD, "d").await;
+    let path = format!("/v1/orgs/{}/bookings/{id}/cancel", b.org_id);
+    let denied = p
+        .authed(
+            "POST",
+            &path,
+            &token(&outsider),
+            Some(json!({ "reason": "x" })),
+        )
+        .await;
+    assert_eq!(denied.status, 404);
+    // Another organization's path does not reach this booking.
+    let (other_owner, other) = owner_and_business(&p, "other-salon").await;
+    let elsewhere = format!("/v1/orgs/{}/bookings/{id}/cancel", other.org_id);
+    let foreign = p
+        .authed(
+            "POST",
+            &elsewhere,
+            &token(&other_owner),
+            Some(json!({ "reason": "x" })),
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    // Confirm takes no body at all.
+    let bare = p
+        .call(
+            "POST",
+            &format!("/v1/orgs/{}/bookings/{id}/confirm", b.org_id),
+            None,
+            &[("authorization", &format!("Bearer {}", token(&owner)))],
+        )
+        .await;
+    assert_eq!(bare.problem_code(), "invalid_transition");
+}
