@@ -47,6 +47,10 @@ pub enum AuditAction {
     StaffDeactivated,
     OnboardingActivated,
     OnboardingCompleted,
+    // Calendar feeds (bookings::feeds).
+    CalendarFeedCreated,
+    CalendarFeedRevoked,
+    CalendarFeedRotated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
