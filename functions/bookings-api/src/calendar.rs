@@ -1,16 +1,20 @@
-//! Calendar feeds (`shared::bookings::feeds`): managing the subscription URLs.
+//! Calendar feeds (`shared::bookings::feeds`): managing the subscription URLs,
+//! and the feeds calendars poll.
 
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, post},
 };
 use shared::{
     Deps,
     accounts::Caller,
-    bookings::feeds::{self, NewFeed},
+    bookings::{
+        calendar,
+        feeds::{self, NewFeed},
+    },
     error::Error,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
@@ -35,6 +39,8 @@ pub fn routes(deps: &Deps) -> Router<Deps> {
             "/v1/orgs/{org_id}/calendar-feeds/{feed_id}/rotate",
             post(rotate_feed),
         )
+        // `{feed_file}` is `<token>.ics`: API Gateway path variables are whole segments.
+        .route("/v1/calendar/{feed_file}", get(feed))
 }
 
 async fn create_feed(
@@ -72,4 +78,23 @@ async fn rotate_feed(
 ) -> Result<Response> {
     let issued = feeds::rotate_feed(&deps, &caller, &org_id, &feed_id).await?;
     Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+/// Calendar apps poll a feed; five minutes of caching spares the table
+/// without delaying a booking much. Private: the URL is a credential.
+const FEED_CACHE_CONTROL: &str = "private, max-age=300";
+
+async fn feed(State(deps): State<Deps>, Path(feed_file): Path<String>) -> Result<Response> {
+    let ics = feeds::feed_ics(&deps, &feed_file).await?;
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(calendar::CONTENT_TYPE),
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(FEED_CACHE_CONTROL),
+        ),
+    ];
+    Ok((headers, ics).into_response())
 }

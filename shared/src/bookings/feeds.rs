@@ -10,9 +10,19 @@
 //! (`keys::calendar_feed`) holds the hash so revoking and rotating find the
 //! lookup to delete. Both are written, and removed, in one transaction with the
 //! audit entry.
+//!
+//! A feed holds the bookings from a week ago to 90 days ahead, of every status
+//! (cancelled ones as `STATUS:CANCELLED`, so subscribed calendars drop them),
+//! read with one query of the organization's calendar (GSI1) paged through.
 
+use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
+use super::{
+    StaffMember,
+    booking::Booking,
+    calendar::{CalendarEvent, calendar_event, ics},
+};
 use crate::{
     Deps,
     access::require_org_permission,
@@ -20,10 +30,11 @@ use crate::{
     audit::{AuditAction, AuditEntry},
     error::{Error, Result},
     keys,
+    organizations::store,
     paging::{Page, PageParams},
     records::to_item,
     roles::Permission,
-    table::{Condition, Index, Query, SortKey, TableError, Update, Write},
+    table::{Condition, Index, MAX_QUERY_LIMIT, Query, SortKey, TableError, Update, Write},
     types::is_id,
 };
 
@@ -50,10 +61,10 @@ struct StoredFeed {
 
 /// The lookup item of a token: which feed, and what it shows.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct FeedToken {
-    pub org_id: String,
-    pub feed_id: String,
-    pub staff_id: Option<String>,
+struct FeedToken {
+    org_id: String,
+    feed_id: String,
+    staff_id: Option<String>,
 }
 
 /// `POST /v1/orgs/{org_id}/calendar-feeds`: `{}` for the organization's
@@ -74,6 +85,16 @@ pub struct IssuedFeed {
     /// (`/v1/calendar/<token>.ics`); it holds the token.
     pub path: String,
 }
+
+/// How far back a feed reaches (last week's appointments stay visible).
+const FEED_PAST: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// How far ahead a feed reaches.
+const FEED_AHEAD: SignedDuration = SignedDuration::from_hours(90 * 24);
+/// Most events one feed holds.
+const MAX_FEED_EVENTS: usize = 1000;
+/// Most bookings read for one feed: a staff member's feed picks theirs from
+/// the organization's calendar, so reads are bounded apart from events.
+const MAX_FEED_READS: usize = 10 * MAX_QUERY_LIMIT as usize;
 
 /// The file name a feed is served under: its token and `.ics`.
 const FEED_SUFFIX: &str = ".ics";
@@ -225,6 +246,78 @@ pub async fn rotate_feed(
         feed: rotated.feed,
         path: feed_path(&token),
     })
+}
+
+/// `GET /v1/calendar/<token>.ics`: the feed's bookings as iCalendar text,
+/// named after the organization (and staff member). No caller: the token is
+/// the credential; an unknown or revoked one is `NotFound`.
+pub async fn feed_ics(deps: &Deps, file: &str) -> Result<String> {
+    let scope = feed_token(deps, file).await?;
+    let organization = store::get(&*deps.table, &scope.org_id)
+        .await?
+        .ok_or(Error::NotFound("calendar feed"))?;
+    let name = match &scope.staff_id {
+        Some(staff_id) => {
+            let member: StaffMember =
+                crate::records::get(&*deps.table, &keys::staff_member(&scope.org_id, staff_id))
+                    .await?
+                    .ok_or(Error::NotFound("calendar feed"))?;
+            format!("{} — {}", organization.name, member.name)
+        }
+        None => organization.name,
+    };
+    let events = feed_events(deps, &scope).await?;
+    tracing::info!(feed_id = %scope.feed_id, events = events.len(), "calendar feed served");
+    Ok(ics(&name, &events))
+}
+
+/// The events of the bookings `scope` shows that start in the feed's window,
+/// by start: at most `MAX_FEED_EVENTS`, from at most `MAX_FEED_READS` bookings.
+async fn feed_events(deps: &Deps, scope: &FeedToken) -> Result<Vec<CalendarEvent>> {
+    let now = deps.clock.now();
+    let window = SortKey::Between(
+        keys::booking_order((now - FEED_PAST).as_second(), ""),
+        // Every booking starting in the window's last second, whatever its id.
+        keys::booking_order((now + FEED_AHEAD).as_second(), "~"),
+    );
+    let mut events = Vec::new();
+    let mut read = 0;
+    let mut cursor = None;
+    loop {
+        let query = Query::new(Index::Gsi1, keys::org_bookings(&scope.org_id))
+            .sk(window.clone())
+            .limit(MAX_QUERY_LIMIT)
+            .after(cursor);
+        let (bookings, next): (Vec<Booking>, _) =
+            crate::records::page_of(&*deps.table, &query).await?;
+        read += bookings.len();
+        let shown = bookings.iter().filter(|booking| {
+            scope
+                .staff_id
+                .as_ref()
+                .is_none_or(|staff_id| &booking.details.staff_id == staff_id)
+        });
+        events.extend(shown.map(calendar_event));
+        match next {
+            Some(next) if events.len() < MAX_FEED_EVENTS && read < MAX_FEED_READS => {
+                cursor = Some(next)
+            }
+            _ => break,
+        }
+    }
+    events.truncate(MAX_FEED_EVENTS);
+    Ok(events)
+}
+
+/// The scope of the feed served as `file` (`<token>.ics`); an unknown or
+/// revoked token is `NotFound`.
+async fn feed_token(deps: &Deps, file: &str) -> Result<FeedToken> {
+    let token = file
+        .strip_suffix(FEED_SUFFIX)
+        .ok_or(Error::NotFound("calendar feed"))?;
+    crate::records::get(&*deps.table, &keys::calendar_feed_token(&token_hash(token)))
+        .await?
+        .ok_or(Error::NotFound("calendar feed"))
 }
 
 /// The write adding the lookup item of `stored`'s token.
