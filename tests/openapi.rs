@@ -43,6 +43,8 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{staff_id}", id)
             .replace("{booking_id}", id)
             .replace("{action}", "cancel")
+            .replace("{feed_id}", id)
+            .replace("{feed_file}", "some-feed-token.ics")
             .replace("{user_id}", id)
             .replace("{code}", "some-invite-code")
             .replace("{token}", "some-onboarding-token");

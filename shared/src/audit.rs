@@ -50,6 +50,10 @@ pub enum AuditAction {
     BookingChanged,
     OnboardingActivated,
     OnboardingCompleted,
+    // Calendar feeds (bookings::feeds).
+    CalendarFeedCreated,
+    CalendarFeedRevoked,
+    CalendarFeedRotated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

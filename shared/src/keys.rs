@@ -358,3 +358,20 @@ pub fn user_onboarding_token(user_id: &str, token_hash: &str) -> Key {
 pub fn onboarding_tokens_of(user_id: &str) -> (String, String) {
     (format!("USER#{user_id}"), "ONBOARDING#".to_string())
 }
+
+// Calendar feeds (bookings::feeds): subscription URLs whose token is the credential.
+
+/// A calendar feed of an organization (the token's hash, scope and creator).
+pub fn calendar_feed(org_id: &str, feed_id: &str) -> Key {
+    Key::new(format!("ORG#{org_id}"), format!("CALENDAR_FEED#{feed_id}"))
+}
+
+/// The partition and sort-key prefix listing an organization's calendar feeds.
+pub fn calendar_feeds_of(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "CALENDAR_FEED#".to_string())
+}
+
+/// A calendar feed token, by its hash; names the feed and what it shows.
+pub fn calendar_feed_token(token_hash: &str) -> Key {
+    Key::new(format!("CALENDAR_FEED_TOKEN#{token_hash}"), "FEED_TOKEN")
+}

@@ -2,6 +2,7 @@
 //! API, merged into one router.
 
 mod bookings;
+mod calendar;
 mod catalog;
 mod changes;
 
@@ -12,6 +13,7 @@ pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
         .merge(bookings::routes())
-        .merge(changes::routes(&deps));
+        .merge(changes::routes(&deps))
+        .merge(calendar::routes(&deps));
     shared::http::api(routes, deps)
 }

@@ -18,7 +18,7 @@ use sha2::Sha256;
 
 use super::{
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
-    calendar::{CalendarEvent, CalendarStatus},
+    calendar::{CalendarEvent, customer_calendar_event},
     lifecycle::{BookingStatus, PaymentMethod, PaymentStatus},
 };
 use crate::{
@@ -574,19 +574,7 @@ pub(super) fn calendar_event(offer: &Offer, booking: &Booking) -> CalendarEvent 
         .address
         .as_ref()
         .map(|address| format!("{}, {}, {}", address.street, address.city, address.country));
-    CalendarEvent {
-        uid: booking.details.id.clone(),
-        start: booking.start,
-        end: booking.end,
-        summary: format!("{} at {}", booking.details.service_name, offer.org.name),
-        description: booking.details.notes.clone(),
-        location,
-        status: match booking.details.status {
-            BookingStatus::Pending => CalendarStatus::Tentative,
-            _ => CalendarStatus::Confirmed,
-        },
-        updated_at: booking.updated_at,
-    }
+    customer_calendar_event(booking, &offer.org.name, location)
 }
 
 pub(super) async fn get_booking(deps: &Deps, booking_id: &str) -> Result<Booking> {

@@ -5,6 +5,8 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::{booking::Booking, lifecycle::BookingStatus};
+
 /// A booking as a calendar sees it. Carried in notification data as
 /// `calendar_event`, so the email renderer can attach it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +71,77 @@ fn vevent(event: &CalendarEvent) -> Event {
     vevent.done()
 }
 
+/// A booking as the business's calendars (the feeds) show it: what, and who
+/// comes, with how to reach them.
+pub fn calendar_event(booking: &Booking) -> CalendarEvent {
+    let details = &booking.details;
+    let customer = &details.customer;
+    let mut description = vec![format!("Phone: {}", customer.phone)];
+    description.extend(
+        customer
+            .email
+            .as_ref()
+            .map(|email| format!("Email: {email}")),
+    );
+    description.extend(
+        details
+            .notes
+            .as_ref()
+            .map(|notes| format!("Notes: {notes}")),
+    );
+    event(
+        booking,
+        format!("{} — {}", details.service_name, customer.name),
+        Some(description.join("\n")),
+        None,
+    )
+}
+
+/// A booking as the customer's calendar shows it (the `.ics` of their
+/// confirmation email): what, with whom, and where.
+pub fn customer_calendar_event(
+    booking: &Booking,
+    business_name: &str,
+    location: Option<String>,
+) -> CalendarEvent {
+    event(
+        booking,
+        format!("{} at {business_name}", booking.details.service_name),
+        booking.details.notes.clone(),
+        location,
+    )
+}
+
+fn event(
+    booking: &Booking,
+    summary: String,
+    description: Option<String>,
+    location: Option<String>,
+) -> CalendarEvent {
+    CalendarEvent {
+        uid: booking.details.id.clone(),
+        start: booking.start,
+        end: booking.end,
+        summary,
+        description,
+        location,
+        status: calendar_status(booking.details.status),
+        updated_at: booking.updated_at,
+    }
+}
+
+/// A request is tentative; a booking that happens (or happened) confirmed;
+/// one that will not happen cancelled, so subscribed calendars drop it.
+pub fn calendar_status(status: BookingStatus) -> CalendarStatus {
+    match status {
+        BookingStatus::Pending => CalendarStatus::Tentative,
+        BookingStatus::Confirmed | BookingStatus::Completed => CalendarStatus::Confirmed,
+        BookingStatus::Cancelled | BookingStatus::Declined | BookingStatus::NoShow => {
+            CalendarStatus::Cancelled
+        }
+    }
+}
+
 /// The same instant as chrono's UTC time, which icalendar takes.
 fn utc(at: Timestamp) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(at.as_second(), at.subsec_nanosecond().unsigned_abs())
@@ -104,6 +177,19 @@ mod tests {
         assert!(text.contains("SUMMARY:Haircut\\, 45 min\r\n"), "{text}");
         assert!(text.contains("line two\\; with\\, punctuation"), "{text}");
         assert!(text.trim_end().ends_with("END:VCALENDAR"));
+    }
+
+    #[test]
+    fn only_bookings_that_will_not_happen_are_cancelled() {
+        let statuses = BookingStatus::ALL.map(calendar_status);
+        use CalendarStatus::*;
+        // Pending, confirmed, declined, cancelled, completed, no-show.
+        assert_eq!(
+            statuses,
+            [
+                Tentative, Confirmed, Cancelled, Cancelled, Confirmed, Cancelled
+            ]
+        );
     }
 
     #[test]
