@@ -47,6 +47,9 @@ pub enum AuditAction {
     StaffDeactivated,
     OnboardingActivated,
     OnboardingCompleted,
+    // Customer records (bookings::customers).
+    CustomerNoteAdded,
+    CustomerNoteDeleted,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

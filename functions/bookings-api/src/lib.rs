@@ -2,11 +2,14 @@
 //! API, merged into one router.
 
 mod catalog;
+mod customers;
 
 use axum::Router;
 use shared::Deps;
 
 pub fn router(deps: Deps) -> Router {
-    let routes = Router::new().merge(catalog::routes(&deps));
+    let routes = Router::new()
+        .merge(catalog::routes(&deps))
+        .merge(customers::routes(&deps));
     shared::http::api(routes, deps)
 }

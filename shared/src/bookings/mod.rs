@@ -14,6 +14,7 @@
 
 pub mod calendar;
 mod catalog;
+pub mod customers;
 pub mod lifecycle;
 pub mod schedule;
 pub mod services;
