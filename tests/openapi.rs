@@ -43,6 +43,7 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{staff_id}", id)
             .replace("{customer_id}", id)
             .replace("{note_id}", id)
+            .replace("{booking_id}", id)
             .replace("{user_id}", id)
             .replace("{code}", "some-invite-code")
             .replace("{token}", "some-onboarding-token");

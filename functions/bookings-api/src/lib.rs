@@ -1,6 +1,7 @@
 //! HTTP mapping of bookings (`shared::bookings`): one module per part of the
 //! API, merged into one router.
 
+mod bookings;
 mod catalog;
 mod customers;
 
@@ -10,6 +11,7 @@ use shared::Deps;
 pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
-        .merge(customers::routes(&deps));
+        .merge(customers::routes(&deps))
+        .merge(bookings::routes());
     shared::http::api(routes, deps)
 }
