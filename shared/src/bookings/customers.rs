@@ -6,7 +6,7 @@
 //! (managers and up), the people who handle bookings.
 //!
 //! Matching, never a scan: a booking's customer `{name, phone, email?}` (phone
-//! kept as `+` and digits, email lower-cased) links to the customer a match item
+//! as `+` and digits, email lower-cased) links to the customer a match item
 //! names for that email, else for that phone, else to a new customer. Match
 //! items are claimed with a not-exists condition, so two customers never share
 //! an email or phone. The customer's record shows the latest name and contact;
@@ -38,21 +38,18 @@ use crate::{
     access::require_org_permission,
     accounts::Caller,
     audit::{AuditAction, AuditEntry},
-    error::{Error, FieldError, Result},
+    error::{Error, Result},
     keys,
     organizations::validate,
     paging::{Page, PageParams},
     records::{self, to_item},
     roles::Permission,
     table::{Condition, Index, Query, SortKey, Table, TableError, Update, Write},
-    types::{Email, Money, PersonName, is_id},
+    types::{Money, is_id},
 };
 
 const MAX_NOTE_CHARS: usize = 2000;
 const MAX_SEARCH_CHARS: usize = 100;
-/// Digits of a phone number: a local number has at least this many, E.164 at
-/// most 15.
-const PHONE_DIGITS: (usize, usize) = (6, 15);
 
 // Attributes of the counters item (`keys::customer_stats`).
 const BOOKING_COUNT: &str = "booking_count";
@@ -61,80 +58,15 @@ const LAST_VISIT_AT: &str = "last_visit_at";
 /// Paid amounts are kept per currency, in `paid_<CURRENCY>` attributes.
 const PAID_PREFIX: &str = "paid_";
 
-/// The customer of a booking as the booking form gives it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerInput {
-    pub name: String,
-    pub phone: String,
-    pub email: Option<String>,
-}
-
-/// A booking's customer, checked and normalised; matching compares these.
+/// A booking's customer, as the booking request's rules checked and
+/// normalised it (`booking::parse_request`); matching compares these.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
     pub name: String,
-    /// `+` (when given) and digits only.
+    /// International form: `+` and digits.
     pub phone: String,
     /// Lower-cased.
     pub email: Option<String>,
-}
-
-impl CustomerInput {
-    /// The checked contact; every problem is a field error under `customer.`.
-    pub fn contact(&self) -> Result<Contact> {
-        let mut errors = Vec::new();
-        let name = validate::collect(&mut errors, PersonName::parse("customer.name", &self.name));
-        let phone = validate::collect(&mut errors, normalized_phone(&self.phone));
-        // An empty email is none.
-        let email = match self.email.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(raw) => validate::collect(&mut errors, Email::parse("customer.email", raw))
-                .map(|email| Some(email.as_str().to_string())),
-        };
-        match (name, phone, email) {
-            (Some(name), Some(phone), Some(email)) if errors.is_empty() => Ok(Contact {
-                name: name.as_str().to_string(),
-                phone,
-                email,
-            }),
-            _ => Err(Error::Validation(errors)),
-        }
-    }
-}
-
-/// A phone number as matched and searched: a leading `+` and the digits;
-/// spaces, dashes, dots and parentheses are dropped.
-fn normalized_phone(raw: &str) -> std::result::Result<String, FieldError> {
-    let invalid = || {
-        FieldError::new(
-            "customer.phone",
-            format!(
-                "give a phone number of {} to {} digits, such as +33 1 23 45 67 89",
-                PHONE_DIGITS.0, PHONE_DIGITS.1
-            ),
-        )
-    };
-    let raw = raw.trim();
-    let (mut phone, rest) = match raw.strip_prefix('+') {
-        Some(rest) => (String::from("+"), rest),
-        None => (String::new(), raw),
-    };
-    let mut digits = 0;
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => {
-                phone.push(c);
-                digits += 1;
-            }
-            ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return Err(invalid()),
-        }
-    }
-    if !(PHONE_DIGITS.0..=PHONE_DIGITS.1).contains(&digits) {
-        return Err(invalid());
-    }
-    Ok(phone)
 }
 
 /// A customer's record: who they are and how to reach them.
@@ -670,40 +602,6 @@ async fn existing(table: &dyn Table, org_id: &str, customer_id: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn input(name: &str, phone: &str, email: Option<&str>) -> CustomerInput {
-        CustomerInput {
-            name: name.into(),
-            phone: phone.into(),
-            email: email.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn contacts_are_normalised_and_every_problem_named() {
-        let contact = input(" Ada ", "+33 (1) 23-45.67 89", Some(" Ada@Example.COM "))
-            .contact()
-            .unwrap();
-        assert_eq!(
-            contact,
-            Contact {
-                name: "Ada".into(),
-                phone: "+33123456789".into(),
-                email: Some("ada@example.com".into())
-            }
-        );
-        let local = input("Bo", "06 12 34 56 78", Some("")).contact().unwrap();
-        assert_eq!((local.phone.as_str(), local.email), ("0612345678", None));
-        let Err(Error::Validation(errors)) = input("", "call me", Some("nope")).contact() else {
-            panic!("refused");
-        };
-        let fields: Vec<_> = errors.iter().map(|e| e.field.as_ref()).collect();
-        assert_eq!(
-            fields,
-            ["customer.name", "customer.phone", "customer.email"]
-        );
-        assert!(input("Cy", "12345", None).contact().is_err());
-    }
 
     #[test]
     fn a_search_for_a_phone_drops_its_separators() {
