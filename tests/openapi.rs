@@ -41,6 +41,8 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{invite_id}", id)
             .replace("{service_id}", id)
             .replace("{staff_id}", id)
+            .replace("{customer_id}", id)
+            .replace("{note_id}", id)
             .replace("{booking_id}", id)
             .replace("{action}", "cancel")
             .replace("{feed_id}", id)

@@ -54,6 +54,9 @@ pub enum AuditAction {
     CalendarFeedCreated,
     CalendarFeedRevoked,
     CalendarFeedRotated,
+    // Customer records (bookings::customers).
+    CustomerNoteAdded,
+    CustomerNoteDeleted,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -375,3 +375,90 @@ pub fn calendar_feeds_of(org_id: &str) -> (String, String) {
 pub fn calendar_feed_token(token_hash: &str) -> Key {
     Key::new(format!("CALENDAR_FEED_TOKEN#{token_hash}"), "FEED_TOKEN")
 }
+
+// Customers (bookings::customers): each customer's record, counters, visits and
+// notes share one partition; match items find a customer by email or phone; the
+// search partition holds one entry per searchable term, sorted by it.
+
+/// A customer's record (name, contact, account), in GSI1 `customers_by_name`.
+pub fn customer(org_id: &str, customer_id: &str) -> Key {
+    Key::new(customer_partition(org_id, customer_id), "PROFILE")
+}
+
+/// A customer's counters (bookings, visits, paid per currency, last visit),
+/// kept apart from the record so counting never conflicts with a contact change.
+pub fn customer_stats(org_id: &str, customer_id: &str) -> Key {
+    Key::new(customer_partition(org_id, customer_id), "STATS")
+}
+
+/// A customer's visit (one per booking), sorted by the booking's UTC start.
+pub fn customer_visit(
+    org_id: &str,
+    customer_id: &str,
+    start_utc_secs: i64,
+    booking_id: &str,
+) -> Key {
+    Key::new(
+        customer_partition(org_id, customer_id),
+        format!("VISIT#{start_utc_secs:012}#{booking_id}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a customer's visits.
+pub fn customer_visits_of(org_id: &str, customer_id: &str) -> (String, String) {
+    (
+        customer_partition(org_id, customer_id),
+        "VISIT#".to_string(),
+    )
+}
+
+/// A note about a customer (ids sort by time).
+pub fn customer_note(org_id: &str, customer_id: &str, note_id: &str) -> Key {
+    Key::new(
+        customer_partition(org_id, customer_id),
+        format!("NOTE#{note_id}"),
+    )
+}
+
+/// The partition and sort-key prefix listing a customer's notes.
+pub fn customer_notes_of(org_id: &str, customer_id: &str) -> (String, String) {
+    (customer_partition(org_id, customer_id), "NOTE#".to_string())
+}
+
+fn customer_partition(org_id: &str, customer_id: &str) -> String {
+    format!("ORG#{org_id}#CUSTOMER#{customer_id}")
+}
+
+/// Match item: the customer a (lower-cased) email address belongs to.
+pub fn customer_email_match(org_id: &str, email: &str) -> Key {
+    Key::new(format!("ORG#{org_id}#CUSTOMER_EMAIL#{email}"), "CUSTOMER")
+}
+
+/// Match item: the customer a (normalised) phone number belongs to.
+pub fn customer_phone_match(org_id: &str, phone: &str) -> Key {
+    Key::new(format!("ORG#{org_id}#CUSTOMER_PHONE#{phone}"), "CUSTOMER")
+}
+
+/// The partition of an organization's customer search entries.
+pub fn customer_search(org_id: &str) -> String {
+    format!("ORG#{org_id}#CUSTOMER_SEARCH")
+}
+
+/// A search entry: the term (lower-cased name, phone or email) first, so a
+/// prefix of it is a `begins_with` query; `field` keeps a customer's terms apart.
+pub fn customer_search_entry(org_id: &str, term: &str, customer_id: &str, field: &str) -> Key {
+    Key::new(
+        customer_search(org_id),
+        format!("{term}#{customer_id}#{field}"),
+    )
+}
+
+/// GSI1 partition of an organization's customers, sorted by `customer_name_order`.
+pub fn customers_by_name(org_id: &str) -> String {
+    format!("ORG#{org_id}#CUSTOMERS")
+}
+
+/// GSI1 sort key of a customer: the lower-cased name, then the id.
+pub fn customer_name_order(name_lower: &str, customer_id: &str) -> String {
+    format!("{name_lower}#{customer_id}")
+}

@@ -81,3 +81,61 @@ pub async fn audit_actions(p: &TestPlatform, login: &Reply, org_id: &str) -> Vec
         .map(|e| e["action"].as_str().expect("an action").to_string())
         .collect()
 }
+
+/// Every organization role, highest first.
+pub const ROLES: [&str; 6] = ["owner", "admin", "manager", "editor", "analyst", "viewer"];
+
+/// `owner` and one new member of `org_id` for each other role (signed in with
+/// `password`), highest role first.
+pub async fn members_of_every_role(
+    p: &TestPlatform,
+    org_id: &str,
+    owner: Reply,
+    password: &str,
+) -> Vec<(&'static str, Reply)> {
+    let mut callers = vec![(ROLES[0], owner)];
+    for (i, role) in ROLES.iter().enumerate().skip(1) {
+        let login = p
+            .signed_in(&format!("{role}@example.com"), password, &format!("r{i}"))
+            .await;
+        add_member(p, org_id, &login, role).await;
+        callers.push((*role, login));
+    }
+    callers
+}
+
+/// Checks who may call `method path`: `callers` (from `members_of_every_role`)
+/// down to the role `least` get a 2xx, lower roles 403, `outsider` 404 and the
+/// anonymous 401.
+pub async fn assert_least_role(
+    p: &TestPlatform,
+    callers: &[(&str, Reply)],
+    outsider: &Reply,
+    (method, path, body): (&str, &str, Option<serde_json::Value>),
+    least: &str,
+) {
+    let least_rank = ROLES.iter().position(|r| *r == least).expect("a role");
+    for (rank, (role, login)) in callers.iter().enumerate() {
+        let reply = p.authed(method, path, &token(login), body.clone()).await;
+        if rank <= least_rank {
+            assert!(
+                (200..300).contains(&reply.status),
+                "{role} {method} {path}: {reply:?}"
+            );
+        } else {
+            assert_eq!(
+                (reply.status, reply.problem_code()),
+                (403, "forbidden"),
+                "{role} {method} {path}"
+            );
+        }
+    }
+    let reply = p.authed(method, path, &token(outsider), body.clone()).await;
+    assert_eq!(
+        (reply.status, reply.problem_code()),
+        (404, "not_found"),
+        "outsider {method} {path}"
+    );
+    let anonymous = p.call(method, path, body, &[]).await;
+    assert_eq!(anonymous.status, 401, "anonymous {method} {path}");
+}

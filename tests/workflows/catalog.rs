@@ -7,7 +7,10 @@ use platform_tests::{
         add_service, add_staff, business, make_public, send_ok, service_body, weekday_hours,
     },
     on_both_backends,
-    orgs::{add_member, audit_actions, refused_fields, register, token, user_id},
+    orgs::{
+        add_member, assert_least_role, audit_actions, members_of_every_role, refused_fields,
+        register, token, user_id,
+    },
     platform::{Reply, TestPlatform},
 };
 use serde_json::{Value, json};
@@ -585,15 +588,7 @@ async fn each_role_and_outsiders_get_what_the_matrix_says(p: TestPlatform) {
     let owner = owner(&p).await;
     let salon = business(&p, &owner, "salon", "UTC").await;
     let org = &salon.org_id;
-    let roles = ["owner", "admin", "manager", "editor", "analyst", "viewer"];
-    let mut callers = vec![("owner", owner)];
-    for (i, role) in roles.iter().enumerate().skip(1) {
-        let login = p
-            .signed_in(&format!("{role}@example.com"), PASSWORD, &format!("r{i}"))
-            .await;
-        add_member(&p, org, &login, role).await;
-        callers.push((role, login));
-    }
+    let callers = members_of_every_role(&p, org, owner, PASSWORD).await;
     let outsider = p.signed_in("outsider@example.com", PASSWORD, "o").await;
     let service = format!("/v1/orgs/{org}/services/{}", salon.haircut_id);
     let staff = format!("/v1/orgs/{org}/staff/{}", salon.staff_ids[1]);
@@ -637,32 +632,7 @@ async fn each_role_and_outsiders_get_what_the_matrix_says(p: TestPlatform) {
         ),
         ("DELETE", staff.clone(), None, "manager"),
     ];
-    for (method, path, body, least) in &routes {
-        let least_rank = roles.iter().position(|r| r == least).unwrap();
-        for (rank, (role, login)) in callers.iter().enumerate() {
-            let reply = p.authed(method, path, &token(login), body.clone()).await;
-            if rank <= least_rank {
-                assert!(
-                    (200..300).contains(&reply.status),
-                    "{role} {method} {path}: {reply:?}"
-                );
-            } else {
-                assert_eq!(
-                    (reply.status, reply.problem_code()),
-                    (403, "forbidden"),
-                    "{role} {method} {path}"
-                );
-            }
-        }
-        let reply = p
-            .authed(method, path, &token(&outsider), body.clone())
-            .await;
-        assert_eq!(
-            (reply.status, reply.problem_code()),
-            (404, "not_found"),
-            "outsider {method} {path}"
-        );
-        let anonymous = p.call(method, path, body.clone(), &[]).await;
-        assert_eq!(anonymous.status, 401, "anonymous {method} {path}");
+    for (method, path, body, least) in routes {
+        assert_least_role(&p, &callers, &outsider, (method, &path, body), least).await;
     }
 }

@@ -5,6 +5,7 @@ mod bookings;
 mod calendar;
 mod catalog;
 mod changes;
+mod customers;
 
 use axum::Router;
 use shared::Deps;
@@ -12,6 +13,7 @@ use shared::Deps;
 pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
+        .merge(customers::routes(&deps))
         .merge(bookings::routes())
         .merge(changes::routes(&deps))
         .merge(calendar::routes(&deps));

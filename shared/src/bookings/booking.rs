@@ -19,6 +19,7 @@ use sha2::Sha256;
 use super::{
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
     calendar::{CalendarEvent, customer_calendar_event},
+    customers::{self, Contact, VisitFacts},
     lifecycle::{BookingStatus, PaymentMethod, PaymentStatus},
 };
 use crate::{
@@ -96,6 +97,8 @@ pub struct Booking {
     pub end: Timestamp,
     /// The signed-in customer, if the booking was made signed in.
     pub user_id: Option<String>,
+    /// The organization's customer record it links to (`customers`).
+    pub customer_id: String,
     /// `token_hash` of the manage token; the token is never stored.
     pub manage_token_hash: String,
     pub updated_at: Timestamp,
@@ -106,6 +109,18 @@ impl Booking {
     pub fn cells(&self) -> impl Iterator<Item = i64> {
         let until = self.end.as_second() + self.details.buffer_minutes * 60;
         cells(self.start.as_second(), until)
+    }
+
+    /// What the customer's history and counters follow (`customers::visit_writes`).
+    pub fn visit_facts(&self) -> VisitFacts {
+        VisitFacts {
+            booking_id: self.details.id.clone(),
+            service_name: self.details.service_name.clone(),
+            start: self.start,
+            status: self.details.status,
+            payment_status: self.details.payment_status,
+            price: self.details.price.clone(),
+        }
     }
 
     pub(super) fn target(&self) -> String {
@@ -236,6 +251,13 @@ pub async fn book(
     } else {
         BookingStatus::Pending
     };
+    let contact = Contact {
+        name: customer.name.clone(),
+        phone: customer.phone.clone(),
+        email: customer.email.clone(),
+    };
+    let user_id = caller.map(|c| c.user_id.as_str());
+    let mut link = customers::link_for_booking(deps, &offer.org.id, &contact, user_id).await?;
     let mut booking = Booking {
         details: BookingDetails {
             id: id.clone(),
@@ -261,6 +283,7 @@ pub async fn book(
         start,
         end,
         user_id: caller.map(|c| c.user_id.clone()),
+        customer_id: link.customer_id.clone(),
         manage_token_hash: token_hash(&token),
         updated_at: now,
     };
@@ -268,8 +291,18 @@ pub async fn book(
     'staff: for resource in free {
         booking.details.staff_id = resource;
         for _ in 0..CONFLICT_ATTEMPTS {
-            let writes = booking_writes(deps, caller, &booking, guard.as_ref())?;
-            let guard_index = writes.len() - 1;
+            let mut writes = booking_writes(deps, caller, &booking, guard.as_ref())?;
+            // The customer's writes go last, so the guard keeps its place.
+            let linked_from = writes.len();
+            writes.extend(link.writes.clone());
+            let visit = booking.visit_facts();
+            writes.extend(customers::visit_writes(
+                &booking.details.org_id,
+                &link.customer_id,
+                None,
+                &visit,
+            )?);
+            let guard_index = linked_from - 1;
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = true;
@@ -286,6 +319,13 @@ pub async fn book(
                         return Ok(replayed);
                     }
                     return Err(Error::Internal("an idempotency guard vanished".into()));
+                }
+                // A concurrent booking created or changed this customer: link again.
+                Err(ref lost) if link.lost_race(linked_from, lost) => {
+                    link =
+                        customers::link_for_booking(deps, &offer.org.id, &contact, user_id).await?;
+                    booking.customer_id = link.customer_id.clone();
+                    continue;
                 }
                 // A lock cell went meanwhile: try the next free staff member.
                 Err(TableError::TransactionConditionFailed { .. }) => continue 'staff,

@@ -17,6 +17,7 @@ pub mod booking;
 pub mod calendar;
 mod catalog;
 pub mod changes;
+pub mod customers;
 pub mod feeds;
 pub mod lifecycle;
 pub mod schedule;
