@@ -345,3 +345,27 @@ pub fn user_onboarding_token(user_id: &str, token_hash: &str) -> Key {
 pub fn onboarding_tokens_of(user_id: &str) -> (String, String) {
     (format!("USER#{user_id}"), "ONBOARDING#".to_string())
 }
+
+// Booking analytics (bookings::analytics): counters kept per organization and
+// local day, updated by the analytics worker; a date range is one query.
+
+/// The partition holding an organization's day aggregates.
+pub fn analytics_days_of(org_id: &str) -> String {
+    format!("ORG#{org_id}#ANALYTICS")
+}
+
+/// Sort key of the day aggregate of a local date (`DAY#2026-11-21`): ISO
+/// dates sort as strings, so a date range is a `between`.
+pub fn analytics_day_order(date: &str) -> String {
+    format!("DAY#{date}")
+}
+
+/// The aggregate of one local day of an organization's bookings.
+pub fn analytics_day(org_id: &str, date: &str) -> Key {
+    Key::new(analytics_days_of(org_id), analytics_day_order(date))
+}
+
+/// The marker of a booking change already counted (dedupes redeliveries).
+pub fn analytics_event(event_id: &str) -> Key {
+    Key::new(format!("ANALYTICS_EVENT#{event_id}"), "EVENT")
+}
