@@ -239,7 +239,6 @@ impl Totals {
     fn of(item: &Item) -> Totals {
         let counters = item
             .iter()
-            .filter(|(attr, _)| attr.as_str() != crate::table::TTL)
             .filter_map(|(attr, value)| Some((attr.clone(), value.as_i64()?)));
         Totals(counters.collect())
     }
