@@ -21,6 +21,7 @@ use shared::{
 on_both_backends!(
     changes_are_counted_once_on_the_local_day_of_the_start,
     a_reschedule_moves_the_counts,
+    bookings_made_over_http_are_counted,
     ranges_are_checked,
     analysts_and_up_read_analytics,
 );
@@ -327,6 +328,48 @@ async fn a_reschedule_moves_the_counts(p: TestPlatform) {
     assert_eq!(
         days["peak_hours"],
         json!([{ "weekday": "thu", "hour": 16, "bookings": 1 }])
+    );
+}
+
+async fn bookings_made_over_http_are_counted(p: TestPlatform) {
+    p.platform
+        .clock
+        .set("2027-03-22T06:00:00Z".parse().unwrap());
+    let owner = owner(&p).await;
+    let salon = business(&p, &owner, "salon", BERLIN).await;
+    // The same guest twice (the email's case aside): new, then returning.
+    for (start, email) in [
+        ("2027-03-23T10:00:00+01:00", "Chloe@Example.test"),
+        ("2027-03-23T14:00:00+01:00", "chloe@example.test"),
+    ] {
+        let body = json!({
+            "service_id": salon.haircut_id, "start": start,
+            "customer": { "name": "Chloé Martin", "phone": "+49 30 1234567", "email": email },
+        });
+        let path = format!("/v1/public/orgs/{}/bookings", salon.slug);
+        let booked = p.post(&path, body).await;
+        assert_eq!(booked.status, 201, "{booked:?}");
+    }
+    p.platform.drain_queues().await.unwrap();
+
+    let day = analytics_ok(&p, &owner, &salon.org_id, "from=2027-03-23&to=2027-03-23").await;
+    let bucket = &day["buckets"][0];
+    assert_eq!(bucket["bookings"], 2);
+    assert_eq!(bucket["counts_by_status"]["confirmed"], 2);
+    assert_eq!(
+        (&bucket["new_customers"], &bucket["returning_customers"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(
+        day["popular_services"],
+        json!([{ "service_id": salon.haircut_id, "service_name": "Haircut", "bookings": 2 }])
+    );
+    assert_eq!(
+        day["peak_hours"],
+        json!([
+            { "weekday": "tue", "hour": 10, "bookings": 1 },
+            { "weekday": "tue", "hour": 14, "bookings": 1 },
+        ])
     );
 }
 

@@ -2,6 +2,7 @@
 //! API, merged into one router.
 
 mod analytics;
+mod bookings;
 mod catalog;
 
 use axum::Router;
@@ -10,6 +11,7 @@ use shared::Deps;
 pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
-        .merge(analytics::routes());
+        .merge(analytics::routes())
+        .merge(bookings::routes());
     shared::http::api(routes, deps)
 }

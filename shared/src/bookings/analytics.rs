@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 
 use super::{
     Day,
+    booking::Booking,
     lifecycle::{BookingStatus, PaymentStatus},
 };
 use crate::{
@@ -98,6 +99,59 @@ pub fn change_event_id(booking_id: &str, version: i64) -> String {
 pub async fn booking_changed(deps: &Deps, change: &BookingChange) -> Result<()> {
     enqueue(&*deps.queue, BOOKING_EVENTS_QUEUE, change).await?;
     Ok(())
+}
+
+/// Sends the creation of `booking` (call it once its transaction has
+/// committed). Until customer records exist, a customer is known by their
+/// lower-cased email, else their phone.
+pub async fn booking_created(deps: &Deps, booking: &Booking) -> Result<()> {
+    let details = &booking.details;
+    let customer = &details.customer;
+    let customer_key = match &customer.email {
+        Some(email) => email.to_lowercase(),
+        None => customer.phone.clone(),
+    };
+    let new_customer = first_booking(deps, &details.org_id, &customer_key, &details.id).await?;
+    let change = BookingChange {
+        event_id: change_event_id(&details.id, details.version),
+        org_id: details.org_id.clone(),
+        booking_id: details.id.clone(),
+        customer_key,
+        new_customer,
+        service_id: details.service_id.clone(),
+        service_name: details.service_name.clone(),
+        timezone: details.timezone.clone(),
+        before: None,
+        after: Snapshot {
+            status: details.status,
+            payment_status: details.payment_status,
+            price: details.price.clone(),
+            start: booking.start,
+        },
+    };
+    booking_changed(deps, &change).await
+}
+
+/// Whether `booking_id` is the first booking of `customer_key` at the
+/// organization: the first to claim the customer's marker keeps it, so asking
+/// again for the same booking (a retry) gives the same answer.
+async fn first_booking(
+    deps: &Deps,
+    org_id: &str,
+    customer_key: &str,
+    booking_id: &str,
+) -> Result<bool> {
+    let key = keys::analytics_customer(org_id, customer_key);
+    let marker = to_item(&key, &json!({ "first_booking_id": booking_id }), None)?;
+    match deps.table.put(marker, Some(Condition::NotExists)).await {
+        Ok(()) => Ok(true),
+        Err(TableError::ConditionFailed) => {
+            let first = deps.table.get(&key).await?;
+            let first_id = first.as_ref().and_then(|item| item.get("first_booking_id"));
+            Ok(first_id.and_then(Value::as_str) == Some(booking_id))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// What `apply_change` did.

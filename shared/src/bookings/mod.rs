@@ -13,6 +13,8 @@
 //! of it), so a booking never shares a cell with another of the same staff member.
 
 pub mod analytics;
+pub mod availability;
+pub mod booking;
 pub mod calendar;
 mod catalog;
 pub mod lifecycle;
