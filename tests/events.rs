@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use analytics_worker::AnalyticsWorker;
 use aws_lambda_events::sqs::SqsEvent;
 use email_events_worker::EmailEventsWorker;
 use email_worker::EmailWorker;
@@ -42,6 +43,7 @@ async fn every_sample_event_has_a_handler_case() {
     assert_eq!(
         names,
         [
+            "analytics-worker.json",
             "auth-api.json",
             "bookings-api.json",
             "email-api.json",
@@ -55,6 +57,30 @@ async fn every_sample_event_has_a_handler_case() {
             "orgs-api.json"
         ]
     );
+}
+
+#[tokio::test]
+async fn analytics_worker_event_counts_a_booking_once() {
+    let clock = Arc::new(SystemClock);
+    let table = Arc::new(EmbeddedTable::in_memory(clock.clone()).unwrap());
+    let worker = AnalyticsWorker::new(table.clone(), clock);
+    // Delivered twice (SQS is at least once): counted once.
+    for _ in 0..2 {
+        let sqs: SqsEvent = serde_json::from_str(&event("analytics-worker.json")).unwrap();
+        let response = worker.handle(sqs).await;
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    }
+    let org_id = "0193a1b2-1111-7e5f-8a9b-0c1d2e3f4a5b";
+    let day = table
+        .get(&keys::analytics_day(org_id, "2026-12-01"))
+        .await
+        .unwrap()
+        .expect("the day aggregate");
+    assert_eq!(day["status_confirmed"], 1);
+    assert_eq!(day["bookings"], 1);
+    assert_eq!(day["new_customers"], 1);
+    // 09:00 UTC is 10:00 in Berlin in December.
+    assert_eq!(day["hour_10"], 1);
 }
 
 #[tokio::test]

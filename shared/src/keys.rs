@@ -462,3 +462,36 @@ pub fn customers_by_name(org_id: &str) -> String {
 pub fn customer_name_order(name_lower: &str, customer_id: &str) -> String {
     format!("{name_lower}#{customer_id}")
 }
+
+// Booking analytics (bookings::analytics): counters kept per organization and
+// local day, updated by the analytics worker; a date range is one query.
+
+/// The partition holding an organization's day aggregates.
+pub fn analytics_days_of(org_id: &str) -> String {
+    format!("ORG#{org_id}#ANALYTICS")
+}
+
+/// Sort key of the day aggregate of a local date (`DAY#2026-11-21`): ISO
+/// dates sort as strings, so a date range is a `between`.
+pub fn analytics_day_order(date: &str) -> String {
+    format!("DAY#{date}")
+}
+
+/// The aggregate of one local day of an organization's bookings.
+pub fn analytics_day(org_id: &str, date: &str) -> Key {
+    Key::new(analytics_days_of(org_id), analytics_day_order(date))
+}
+
+/// The marker of a booking change already counted (dedupes redeliveries).
+pub fn analytics_event(event_id: &str) -> Key {
+    Key::new(format!("ANALYTICS_EVENT#{event_id}"), "EVENT")
+}
+
+/// Which booking was a customer's first at an organization (analytics: new
+/// versus returning customers), by the customer's key.
+pub fn analytics_customer(org_id: &str, customer_key: &str) -> Key {
+    Key::new(
+        analytics_days_of(org_id),
+        format!("CUSTOMER#{customer_key}"),
+    )
+}

@@ -563,9 +563,11 @@ mod tests {
                 settings("email-dlq", 30, None),
                 settings("notifications-dlq", 30, None),
                 settings("email-events-dlq", 30, None),
+                settings("booking-events-dlq", 30, None),
                 settings("email", 180, Some(("email-dlq", 5))),
                 settings("notifications", 180, Some(("notifications-dlq", 5))),
                 settings("email-events", 180, Some(("email-events-dlq", 5))),
+                settings("booking-events", 180, Some(("booking-events-dlq", 5))),
             ]
         );
     }

@@ -1,6 +1,7 @@
 //! HTTP mapping of bookings (`shared::bookings`): one module per part of the
 //! API, merged into one router.
 
+mod analytics;
 mod bookings;
 mod calendar;
 mod catalog;
@@ -14,6 +15,7 @@ pub fn router(deps: Deps) -> Router {
     let routes = Router::new()
         .merge(catalog::routes(&deps))
         .merge(customers::routes(&deps))
+        .merge(analytics::routes())
         .merge(bookings::routes())
         .merge(changes::routes(&deps))
         .merge(calendar::routes(&deps));

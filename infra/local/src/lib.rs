@@ -13,6 +13,7 @@ mod schedule;
 
 use std::{path::PathBuf, sync::Arc};
 
+use analytics_worker::AnalyticsWorker;
 use axum::Router;
 use email_events_worker::EmailEventsWorker;
 use email_worker::EmailWorker;
@@ -29,6 +30,7 @@ use shared::{
         },
         mailgun::{MailgunMailer, MailgunSettings},
     },
+    bookings::analytics::BOOKING_EVENTS_QUEUE,
     clock::{ShiftedClock, UuidV7},
     email::{EMAIL_QUEUE, events::EMAIL_EVENTS_QUEUE, sending::EmailSender},
     mail::Mailer,
@@ -194,6 +196,7 @@ impl Platform {
         });
         let notifications_worker = NotificationsWorker::new(deps.clone());
         let email_events_worker = EmailEventsWorker::new(deps.table.clone(), clock.clone());
+        let analytics_worker = AnalyticsWorker::new(deps.table.clone(), clock.clone());
         // In pipeline order, so one pass of `drain_queues` mostly suffices.
         let workers = vec![
             Worker::new(NOTIFICATIONS_QUEUE, move |event| {
@@ -206,6 +209,10 @@ impl Platform {
             }),
             Worker::new(EMAIL_EVENTS_QUEUE, move |event| {
                 let worker = email_events_worker.clone();
+                async move { worker.handle(event).await }
+            }),
+            Worker::new(BOOKING_EVENTS_QUEUE, move |event| {
+                let worker = analytics_worker.clone();
                 async move { worker.handle(event).await }
             }),
         ];

@@ -17,6 +17,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::{
+    analytics,
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
     calendar::{CalendarEvent, customer_calendar_event},
     customers::{self, Contact, VisitFacts},
@@ -338,6 +339,7 @@ pub async fn book(
         return Err(Error::SlotTaken);
     }
     notify_new_booking(deps, &offer, &booking, &token).await?;
+    analytics::booking_created(deps, &booking).await?;
     Ok(Booked {
         booking_id: id,
         manage_token: token,
