@@ -101,10 +101,11 @@ pub async fn booking_changed(deps: &Deps, change: &BookingChange) -> Result<()> 
     Ok(())
 }
 
-/// Sends the creation of `booking` (call it once its transaction has
-/// committed). Until customer records exist, a customer is known by their
-/// lower-cased email, else their phone.
-pub async fn booking_created(deps: &Deps, booking: &Booking) -> Result<()> {
+/// Sends a booking's creation (`before: None`) or change (call it once its
+/// transaction has committed). A customer is known by their lower-cased email,
+/// else their phone; whether they were new is decided once, at their first
+/// booking, so every change of a booking counts them the same way.
+pub async fn booking_saved(deps: &Deps, before: Option<&Booking>, booking: &Booking) -> Result<()> {
     let details = &booking.details;
     let customer = &details.customer;
     let customer_key = match &customer.email {
@@ -121,15 +122,21 @@ pub async fn booking_created(deps: &Deps, booking: &Booking) -> Result<()> {
         service_id: details.service_id.clone(),
         service_name: details.service_name.clone(),
         timezone: details.timezone.clone(),
-        before: None,
-        after: Snapshot {
-            status: details.status,
-            payment_status: details.payment_status,
-            price: details.price.clone(),
-            start: booking.start,
-        },
+        before: before.map(Snapshot::of),
+        after: Snapshot::of(booking),
     };
     booking_changed(deps, &change).await
+}
+
+impl Snapshot {
+    fn of(booking: &Booking) -> Snapshot {
+        Snapshot {
+            status: booking.details.status,
+            payment_status: booking.details.payment_status,
+            price: booking.details.price.clone(),
+            start: booking.start,
+        }
+    }
 }
 
 /// Whether `booking_id` is the first booking of `customer_key` at the

@@ -339,7 +339,7 @@ pub async fn book(
         return Err(Error::SlotTaken);
     }
     notify_new_booking(deps, &offer, &booking, &token).await?;
-    analytics::booking_created(deps, &booking).await?;
+    analytics::booking_saved(deps, None, &booking).await?;
     Ok(Booked {
         booking_id: id,
         manage_token: token,

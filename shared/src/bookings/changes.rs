@@ -7,7 +7,8 @@
 //! read), its history entry, the audit entry, and the lock cells it releases
 //! or takes (a reschedule releases the cells only the old time holds and takes
 //! those only the new time holds, so it never holds two times at once and
-//! never loses its own). Then the other side is told.
+//! never loses its own), and the customer's history and counters. Then the
+//! other side is told and the change goes to analytics.
 
 use std::collections::BTreeSet;
 
@@ -16,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
+    analytics,
     availability::{Offer, cells, local_rfc3339},
     booking::{
         Booking, BookingView, TokenQuery, booking_item, get_booking, manage_link, manage_token,
         offered_staff, take_cell,
     },
+    customers,
     lifecycle::{
         Action, Actor, BookingStatus, PaymentMethod, PaymentStatus, Situation, next_status,
     },
@@ -220,6 +223,12 @@ async fn apply(
         audit.write()?,
     ];
     writes.extend(lock_changes(&before, &after)?);
+    writes.extend(customers::visit_writes(
+        &after.details.org_id,
+        &after.customer_id,
+        Some(&before.visit_facts()),
+        &after.visit_facts(),
+    )?);
     match deps.table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::TransactionConditionFailed { index: 0 }) => {
@@ -230,6 +239,7 @@ async fn apply(
         Err(e) => return Err(e.into()),
     }
     notify(deps, actor, action, &before, &after, offer.as_ref()).await?;
+    analytics::booking_saved(deps, Some(&before), &after).await?;
     Ok(after)
 }
 
