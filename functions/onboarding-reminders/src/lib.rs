@@ -2,11 +2,7 @@
 //! `shared::organizations::client_onboarding::send_reminders`.
 
 use serde::Deserialize;
-use shared::{
-    Deps,
-    error::Error,
-    organizations::client_onboarding::{self, RunReport},
-};
+use shared::{Deps, due::RunReport, error::Error, organizations::client_onboarding};
 
 /// The EventBridge scheduled event that starts a run (its detail is empty).
 #[derive(Clone, Debug, Deserialize)]
