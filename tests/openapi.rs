@@ -41,6 +41,7 @@ async fn every_documented_operation_is_routed_and_no_other_method_is() {
             .replace("{invite_id}", id)
             .replace("{service_id}", id)
             .replace("{staff_id}", id)
+            .replace("{booking_id}", id)
             .replace("{user_id}", id)
             .replace("{code}", "some-invite-code")
             .replace("{token}", "some-onboarding-token");

@@ -45,6 +45,8 @@ pub enum AuditAction {
     StaffAdded,
     StaffUpdated,
     StaffDeactivated,
+    // Bookings (bookings::booking).
+    BookingCreated,
     OnboardingActivated,
     OnboardingCompleted,
 }

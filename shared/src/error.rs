@@ -26,6 +26,12 @@ impl FieldError {
 pub enum Error {
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
+    #[error(
+        "this Idempotency-Key was used with a different request; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    #[error("the Idempotency-Key must be 1 to 255 visible ASCII characters")]
+    InvalidIdempotencyKey,
     #[error("this link or token is unknown, already used, or expired")]
     InvalidToken,
     #[error("an account with this email already exists")]
@@ -117,6 +123,8 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::Validation(_) | Error::MediaNotAllowed(_) => 422,
+            Error::IdempotencyKeyReused => 422,
+            Error::InvalidIdempotencyKey => 400,
             Error::InvalidToken | Error::InvalidCursor => 400,
             Error::EmailTaken
             | Error::SlugTaken
@@ -153,6 +161,8 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Validation(_) => "validation_failed",
+            Error::IdempotencyKeyReused => "idempotency_key_reused",
+            Error::InvalidIdempotencyKey => "invalid_idempotency_key",
             Error::InvalidToken => "invalid_token",
             Error::EmailTaken => "email_taken",
             Error::SlugTaken => "slug_taken",

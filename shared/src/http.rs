@@ -168,14 +168,36 @@ impl FromRequestParts<Deps> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, deps: &Deps) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(Error::Unauthorized)?;
-        Ok(accounts::authenticate(deps, token.trim()).await?)
+        let token = bearer_token(parts).ok_or(Error::Unauthorized)?;
+        Ok(accounts::authenticate(deps, token).await?)
     }
+}
+
+/// The caller of a route open to guests too: `None` without an `Authorization`
+/// header. A token that is sent but invalid is refused (401), never silently
+/// treated as a guest.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<Deps> for MaybeCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, deps: &Deps) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(MaybeCaller(None));
+        }
+        Ok(MaybeCaller(Some(
+            Caller::from_request_parts(parts, deps).await?,
+        )))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 /// The browser's copy of the refresh token. `__Host-` binds it to this origin,

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     Deps,
     accounts::verify_access_token,
+    error::Error,
     http::{MAX_BODY_BYTES, Problem},
     keys,
     records::{from_item, to_item},
@@ -74,7 +75,7 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
 
 /// Whose key this is: the verified user of the bearer token, else the public.
 fn scope(deps: &Deps, headers: &HeaderMap) -> String {
-    headers
+    let user_id = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -86,26 +87,46 @@ fn scope(deps: &Deps, headers: &HeaderMap) -> String {
             )
             .ok()
         })
-        .map_or_else(
-            || "public".to_string(),
-            |claims| format!("user:{}", claims.sub),
-        )
+        .map(|claims| claims.sub);
+    caller_scope(user_id.as_deref())
+}
+
+/// The owner of keys sent by `user_id`, or by the public when signed out.
+pub fn caller_scope(user_id: Option<&str>) -> String {
+    user_id.map_or_else(|| "public".to_string(), |id| format!("user:{id}"))
+}
+
+/// The `Idempotency-Key` of a request, if it sent one that is valid.
+pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, Error> {
+    let Some(key) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    match key.to_str() {
+        Ok(key) if (1..=MAX_KEY_LEN).contains(&key.len()) => Ok(Some(key.to_string())),
+        _ => Err(Error::InvalidIdempotencyKey),
+    }
+}
+
+/// What makes two requests "the same" for a key: method, path with query, body.
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    hex_sha256(&[method.as_bytes(), path.as_bytes(), body])
+}
+
+/// The item of `key` sent by `scope` (`caller_scope`) for `purpose` ("" for
+/// kept responses, a route's own name when it guards its own writes).
+pub fn guard_key(purpose: &str, scope: &str, key: &str) -> crate::table::Key {
+    keys::idempotency_key(&hex_sha256(&[
+        purpose.as_bytes(),
+        scope.as_bytes(),
+        key.as_bytes(),
+    ]))
 }
 
 async fn honour_key(State(deps): State<Deps>, request: Request, next: Next) -> Response {
-    let Some(key) = request.headers().get(HEADER).cloned() else {
-        return next.run(request).await;
-    };
-    let key = match key.to_str() {
-        Ok(key) if (1..=MAX_KEY_LEN).contains(&key.len()) => key.to_string(),
-        _ => {
-            return Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
-                format!("the Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
-            )
-            .into_response();
-        }
+    let key = match key_of(request.headers()) {
+        Ok(Some(key)) => key,
+        Ok(None) => return next.run(request).await,
+        Err(e) => return Problem::from(e).into_response(),
     };
     let (parts, body) = request.into_parts();
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
@@ -117,11 +138,8 @@ async fn honour_key(State(deps): State<Deps>, request: Request, next: Next) -> R
         .into_response();
     };
     let path = parts.uri.path_and_query().map_or("", |p| p.as_str());
-    let fingerprint = hex_sha256(&[parts.method.as_str().as_bytes(), path.as_bytes(), &body]);
-    let item_key = keys::idempotency_key(&hex_sha256(&[
-        scope(&deps, &parts.headers).as_bytes(),
-        key.as_bytes(),
-    ]));
+    let fingerprint = fingerprint(parts.method.as_str(), path, &body);
+    let item_key = guard_key("", &scope(&deps, &parts.headers), &key);
     let expires = deps
         .clock
         .now()
@@ -140,7 +158,7 @@ async fn honour_key(State(deps): State<Deps>, request: Request, next: Next) -> R
     match claimed {
         Ok(()) => {}
         Err(TableError::ConditionFailed) => return replay(&deps, &item_key, &fingerprint).await,
-        Err(e) => return Problem::from(crate::error::Error::from(e)).into_response(),
+        Err(e) => return Problem::from(Error::from(e)).into_response(),
     }
 
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
@@ -185,7 +203,7 @@ async fn replay(deps: &Deps, item_key: &crate::table::Key, fingerprint: &str) ->
     {
         Ok(Some(Ok(kept))) => kept,
         Ok(Some(Err(e))) | Err(e) => {
-            return Problem::from(crate::error::Error::from(e)).into_response();
+            return Problem::from(Error::from(e)).into_response();
         }
         // Released meanwhile (its first request failed): the client may retry.
         Ok(None) => {
@@ -198,12 +216,7 @@ async fn replay(deps: &Deps, item_key: &crate::table::Key, fingerprint: &str) ->
         }
     };
     if kept.fingerprint != fingerprint {
-        return Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request; use a new key for a new request",
-        )
-        .into_response();
+        return Problem::from(Error::IdempotencyKeyReused).into_response();
     }
     let Some(response) = kept.response else {
         return Problem::new(

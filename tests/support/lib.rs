@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod bookings;
+pub mod counting;
 pub mod fake_mailgun;
 pub mod orgs;
 pub mod platform;

@@ -12,6 +12,8 @@
 //! transaction. Slot starts fall on that grid (`slot_step_minutes` is a multiple
 //! of it), so a booking never shares a cell with another of the same staff member.
 
+pub mod availability;
+pub mod booking;
 pub mod calendar;
 mod catalog;
 pub mod lifecycle;

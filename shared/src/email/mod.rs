@@ -451,7 +451,7 @@ mod tests {
             sample(
                 T::BookingRequested,
                 Organization,
-                json!({ "service_name": "Haircut & blow-dry", "start": start, "customer_name": "Chloé Martin", "link": link("bookings/b-1") }),
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "customer_name": "Chloé Martin", "status": "pending", "next_step": "Confirm or decline it: the customer is waiting for your answer.", "link": link("bookings/b-1") }),
                 no_data.clone(),
             ),
             sample(
