@@ -260,7 +260,9 @@ pub async fn book(
     'staff: for resource in free {
         booking.details.staff_id = resource;
         for _ in 0..CONFLICT_ATTEMPTS {
-            let writes = booking_writes(deps, caller, &booking, guard.as_ref())?;
+            let mut writes = booking_writes(deps, caller, &booking, guard.as_ref())?;
+            // After the guard, whose index the match below relies on.
+            writes.extend(super::reminders::due_writes(None, &booking)?);
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = true;

@@ -17,6 +17,7 @@ pub mod booking;
 pub mod calendar;
 mod catalog;
 pub mod lifecycle;
+pub mod reminders;
 pub mod schedule;
 pub mod services;
 pub mod staff;
