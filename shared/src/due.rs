@@ -68,6 +68,17 @@ pub struct DueRun {
     pub entries: Vec<DueEntry>,
 }
 
+/// The EventBridge scheduled event that starts a run of a scheduled function
+/// (its detail is empty).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ScheduledEvent {
+    pub id: String,
+    pub detail_type: String,
+    pub source: String,
+    pub time: String,
+}
+
 /// What one run of a kind (or several) did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RunReport {
