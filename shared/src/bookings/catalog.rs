@@ -2,16 +2,136 @@
 //! capped collection whole, the counters that cap it (DESIGN.md §3 "counters
 //! that enforce a limit"), and version-conditioned saves with their audit entry.
 
-use serde::de::DeserializeOwned;
+use jiff::Timestamp;
+use serde::{Serialize, de::DeserializeOwned};
 
+use super::{Service, StaffMember};
 use crate::{
-    audit::AuditEntry,
+    Deps,
+    accounts::Caller,
+    audit::{AuditAction, AuditEntry},
     error::{Error, Result},
     keys,
+    records::to_item,
     table::{
-        Condition, Index, Item, MAX_QUERY_LIMIT, Query, SortKey, Table, TableError, Update, Write,
+        Condition, Index, Item, Key, MAX_QUERY_LIMIT, Query, SortKey, Table, TableError, Update,
+        Write,
     },
 };
+
+/// A member of a capped catalog collection (a service, a staff member): how it
+/// is keyed, counted, versioned and named in the audit log.
+pub(super) trait CatalogRecord: Serialize + PartialEq + Clone {
+    const CAPPED: Capped;
+    fn key(&self) -> Key;
+    fn org_id(&self) -> &str;
+    fn version(&self) -> i64;
+    /// Marks the record as written at `now` as `version`.
+    fn stamp(&mut self, now: Timestamp, version: i64);
+    /// The audit target (`service:<id>`).
+    fn target(&self) -> String;
+}
+
+impl CatalogRecord for Service {
+    const CAPPED: Capped = Capped::Services;
+    fn key(&self) -> Key {
+        keys::service(&self.org_id, &self.id)
+    }
+    fn org_id(&self) -> &str {
+        &self.org_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn stamp(&mut self, now: Timestamp, version: i64) {
+        (self.updated_at, self.version) = (now, version);
+    }
+    fn target(&self) -> String {
+        format!("service:{}", self.id)
+    }
+}
+
+impl CatalogRecord for StaffMember {
+    const CAPPED: Capped = Capped::Staff;
+    fn key(&self) -> Key {
+        keys::staff_member(&self.org_id, &self.id)
+    }
+    fn org_id(&self) -> &str {
+        &self.org_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn stamp(&mut self, now: Timestamp, version: i64) {
+        (self.updated_at, self.version) = (now, version);
+    }
+    fn target(&self) -> String {
+        format!("staff:{}", self.id)
+    }
+}
+
+/// Adds `record` (new, version 1) with its audit entry, counted under its cap.
+pub(super) async fn create<R: CatalogRecord>(
+    deps: &Deps,
+    caller: &Caller,
+    record: &R,
+    action: AuditAction,
+    summary: String,
+) -> Result<()> {
+    let audit = AuditEntry::new(
+        deps,
+        caller,
+        record.org_id(),
+        action,
+        record.target(),
+        summary,
+    );
+    let item = to_item(&record.key(), record, None)?;
+    save(
+        &*deps.table,
+        record.org_id(),
+        item,
+        0,
+        &audit,
+        Some(R::CAPPED),
+    )
+    .await
+}
+
+/// Saves `next` over `current` with its audit entry (`summary` names the
+/// change); nothing when unchanged.
+pub(super) async fn update<R: CatalogRecord>(
+    deps: &Deps,
+    caller: &Caller,
+    current: R,
+    mut next: R,
+    action: AuditAction,
+    summary: impl FnOnce(&R) -> String,
+) -> Result<R> {
+    if next == current {
+        return Ok(current);
+    }
+    next.stamp(deps.clock.now(), current.version() + 1);
+    let audit = AuditEntry::new(
+        deps,
+        caller,
+        next.org_id(),
+        action,
+        next.target(),
+        summary(&next),
+    );
+    let item = to_item(&next.key(), &next, None)?;
+    save(
+        &*deps.table,
+        next.org_id(),
+        item,
+        current.version(),
+        &audit,
+        None,
+    )
+    .await?;
+    Ok(next)
+}
 
 /// A collection of an organization kept under a cap, so reading it whole is a
 /// bounded read.

@@ -19,12 +19,11 @@ use crate::{
     Deps,
     access::require_org_permission,
     accounts::Caller,
-    audit::{AuditAction, AuditEntry},
+    audit::AuditAction,
     error::{Error, FieldError, Result},
     keys,
     organizations::{self, validate},
     paging::{Page, PageParams},
-    records::to_item,
     roles::Permission,
     table::{Index, Query, SortKey, Table},
     types::{Money, is_id},
@@ -141,15 +140,8 @@ pub async fn create_service(
         version: 1,
     };
     let service = checked(&*deps.table, draft, new.status.as_deref()).await?;
-    let audit = AuditEntry::new(
-        deps,
-        caller,
-        org_id,
-        AuditAction::ServiceCreated,
-        target(&service),
-        format!("added the service {}", service.name),
-    );
-    save(deps, &service, 0, &audit, Some(Capped::Services)).await?;
+    let summary = format!("added the service {}", service.name);
+    catalog::create(deps, caller, &service, AuditAction::ServiceCreated, summary).await?;
     Ok(service)
 }
 
@@ -249,7 +241,10 @@ pub async fn update_service(
     } else {
         AuditAction::ServiceUpdated
     };
-    update(deps, caller, current, next, action).await
+    catalog::update(deps, caller, current, next, action, |next| {
+        format!("changed the service {}", next.name)
+    })
+    .await
 }
 
 /// Archives a service (`Permission::ManageServices`); bookings keep pointing at it.
@@ -265,46 +260,13 @@ pub async fn archive_service(
         status: ServiceStatus::Archived,
         ..current.clone()
     };
-    update(deps, caller, current, next, AuditAction::ServiceArchived).await
-}
-
-/// Saves `next` over `current` with its audit entry; nothing when unchanged.
-async fn update(
-    deps: &Deps,
-    caller: &Caller,
-    current: Service,
-    mut next: Service,
-    action: AuditAction,
-) -> Result<Service> {
-    if next == current {
-        return Ok(current);
-    }
-    next.updated_at = deps.clock.now();
-    next.version = current.version + 1;
-    let summary = match action {
-        AuditAction::ServiceArchived => format!("archived the service {}", next.name),
-        _ => format!("changed the service {}", next.name),
-    };
-    let audit = AuditEntry::new(deps, caller, &next.org_id, action, target(&next), summary);
-    save(deps, &next, current.version, &audit, None).await?;
-    Ok(next)
-}
-
-async fn save(
-    deps: &Deps,
-    service: &Service,
-    read_version: i64,
-    audit: &AuditEntry,
-    counted: Option<Capped>,
-) -> Result<()> {
-    let item = to_item(&keys::service(&service.org_id, &service.id), service, None)?;
-    catalog::save(
-        &*deps.table,
-        &service.org_id,
-        item,
-        read_version,
-        audit,
-        counted,
+    catalog::update(
+        deps,
+        caller,
+        current,
+        next,
+        AuditAction::ServiceArchived,
+        |next| format!("archived the service {}", next.name),
     )
     .await
 }
@@ -313,10 +275,6 @@ async fn existing(table: &dyn Table, org_id: &str, service_id: &str) -> Result<S
     get_service(table, org_id, service_id)
         .await?
         .ok_or(Error::NotFound("service"))
-}
-
-fn target(service: &Service) -> String {
-    format!("service:{}", service.id)
 }
 
 /// `draft` with every field checked and normalized, its status set from

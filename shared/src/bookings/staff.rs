@@ -11,21 +11,18 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Service, ServiceStatus, StaffMember, WeeklyHours,
-    catalog::{self, Capped},
-    schedule::check_weekly,
+    Service, ServiceStatus, StaffMember, WeeklyHours, catalog, schedule::check_weekly,
     services::list_services,
 };
 use crate::{
     Deps,
     access::require_org_permission,
     accounts::Caller,
-    audit::{AuditAction, AuditEntry},
+    audit::AuditAction,
     error::{Error, FieldError, Result},
     keys,
     organizations::{profile::nullable, validate},
     paging::{Page, PageParams},
-    records::to_item,
     roles::Permission,
     table::{Index, Query, SortKey, Table},
     types::{PersonName, is_id},
@@ -94,15 +91,8 @@ pub async fn add_staff(
         version: 1,
     };
     let member = checked(&*deps.table, draft).await?;
-    let audit = AuditEntry::new(
-        deps,
-        caller,
-        org_id,
-        AuditAction::StaffAdded,
-        target(&member),
-        format!("added the staff member {}", member.name),
-    );
-    save(deps, &member, 0, &audit, Some(Capped::Staff)).await?;
+    let summary = format!("added the staff member {}", member.name);
+    catalog::create(deps, caller, &member, AuditAction::StaffAdded, summary).await?;
     view_of(&*deps.table, member).await
 }
 
@@ -166,7 +156,10 @@ pub async fn update_staff(
     } else {
         AuditAction::StaffUpdated
     };
-    let member = update(deps, caller, current, next, action).await?;
+    let member = catalog::update(deps, caller, current, next, action, |next| {
+        format!("changed the staff member {}", next.name)
+    })
+    .await?;
     view_of(&*deps.table, member).await
 }
 
@@ -183,53 +176,16 @@ pub async fn deactivate_staff(
         active: false,
         ..current.clone()
     };
-    let member = update(deps, caller, current, next, AuditAction::StaffDeactivated).await?;
-    view_of(&*deps.table, member).await
-}
-
-/// Saves `next` over `current` with its audit entry; nothing when unchanged.
-async fn update(
-    deps: &Deps,
-    caller: &Caller,
-    current: StaffMember,
-    mut next: StaffMember,
-    action: AuditAction,
-) -> Result<StaffMember> {
-    if next == current {
-        return Ok(current);
-    }
-    next.updated_at = deps.clock.now();
-    next.version = current.version + 1;
-    let summary = match action {
-        AuditAction::StaffDeactivated => format!("deactivated the staff member {}", next.name),
-        _ => format!("changed the staff member {}", next.name),
-    };
-    let audit = AuditEntry::new(deps, caller, &next.org_id, action, target(&next), summary);
-    save(deps, &next, current.version, &audit, None).await?;
-    Ok(next)
-}
-
-async fn save(
-    deps: &Deps,
-    member: &StaffMember,
-    read_version: i64,
-    audit: &AuditEntry,
-    counted: Option<Capped>,
-) -> Result<()> {
-    let item = to_item(
-        &keys::staff_member(&member.org_id, &member.id),
-        member,
-        None,
-    )?;
-    catalog::save(
-        &*deps.table,
-        &member.org_id,
-        item,
-        read_version,
-        audit,
-        counted,
+    let member = catalog::update(
+        deps,
+        caller,
+        current,
+        next,
+        AuditAction::StaffDeactivated,
+        |next| format!("deactivated the staff member {}", next.name),
     )
-    .await
+    .await?;
+    view_of(&*deps.table, member).await
 }
 
 async fn existing(table: &dyn Table, org_id: &str, staff_id: &str) -> Result<StaffMember> {
@@ -239,10 +195,6 @@ async fn existing(table: &dyn Table, org_id: &str, staff_id: &str) -> Result<Sta
     crate::records::get(table, &keys::staff_member(org_id, staff_id))
         .await?
         .ok_or(Error::NotFound("staff member"))
-}
-
-fn target(member: &StaffMember) -> String {
-    format!("staff:{}", member.id)
 }
 
 async fn view_of(table: &dyn Table, member: StaffMember) -> Result<StaffView> {
