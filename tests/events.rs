@@ -45,6 +45,7 @@ async fn every_sample_event_has_a_handler_case() {
         [
             "analytics-worker.json",
             "auth-api.json",
+            "booking-reminders.json",
             "bookings-api.json",
             "email-api.json",
             "email-events-mailgun.json",
@@ -283,7 +284,7 @@ async fn onboarding_reminders_event_runs_the_due_reminders() {
     p.platform
         .clock
         .advance(jiff::SignedDuration::from_hours(5 * 24 + 1));
-    let scheduled: onboarding_reminders::ScheduledEvent =
+    let scheduled: shared::due::ScheduledEvent =
         serde_json::from_str(&event("onboarding-reminders.json")).expect("a scheduled event");
     let report = onboarding_reminders::handle(&p.platform.deps, scheduled)
         .await
@@ -291,4 +292,32 @@ async fn onboarding_reminders_event_runs_the_due_reminders() {
     assert_eq!(report.sent, 1, "{report:?}");
     p.last_mail("olive@example.com", "onboarding_reminder")
         .await;
+}
+
+#[tokio::test]
+async fn booking_reminders_event_runs_the_due_reminders() {
+    let p = TestPlatform::embedded().await;
+    p.platform
+        .clock
+        .set("2027-03-22T06:00:00Z".parse().unwrap());
+    let owner = p
+        .signed_in("owner@reminded.test", "correct horse battery", "d")
+        .await;
+    let salon =
+        platform_tests::bookings::business(&p, &owner, "reminded-salon", "Europe/Berlin").await;
+    let start = "2027-03-23T10:00:00+01:00";
+    let to = "chloe@example.test";
+    platform_tests::bookings::book_haircut(&p, &salon, start, to, None).await;
+    // Past the day-before reminder (09:00Z on Monday).
+    p.platform
+        .clock
+        .set("2027-03-22T09:01:00Z".parse().unwrap());
+    let scheduled: shared::due::ScheduledEvent =
+        serde_json::from_str(&event("booking-reminders.json")).expect("a scheduled event");
+    let report = booking_reminders::handle(&p.platform.deps, scheduled)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let mail = p.last_mail(to, "booking_reminder").await;
+    assert!(mail.text.contains(start), "{mail:?}");
 }

@@ -13,7 +13,10 @@
 //! work and entries older than that are given up (their items expire soon after).
 //! The caller handles each entry and deletes it (`done`), then moves the
 //! watermark (`finish`); a run that crashed before is simply done again, and
-//! handlers make that safe (`notifications::emit_once`).
+//! handlers make that safe (`notifications::emit_once`). `run` does all of
+//! that for one kind with the kind's handler.
+
+use std::pin::Pin;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -63,6 +66,37 @@ pub struct DueRun {
     pub kind: String,
     pub now: Timestamp,
     pub entries: Vec<DueEntry>,
+}
+
+/// The EventBridge scheduled event that starts a run of a scheduled function
+/// (its detail is empty).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ScheduledEvent {
+    pub id: String,
+    pub detail_type: String,
+    pub source: String,
+    pub time: String,
+}
+
+/// What one run of a kind (or several) did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// Due entries found.
+    pub due: usize,
+    /// Entries whose work was done (a reminder emitted: delivered once however
+    /// often it is emitted).
+    pub sent: usize,
+    /// Entries dropped: their work was no longer wanted.
+    pub skipped: usize,
+}
+
+impl std::ops::AddAssign for RunReport {
+    fn add_assign(&mut self, other: RunReport) {
+        self.due += other.due;
+        self.sent += other.sent;
+        self.skipped += other.skipped;
+    }
 }
 
 /// The UTC hour bucket of a Unix second: `2026-11-21T21`.
@@ -173,6 +207,33 @@ pub async fn finish(deps: &Deps, run: &DueRun) -> Result<()> {
         Ok(_) | Err(TableError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Does one due entry's work (true), or finds it no longer wanted (false).
+/// A plain function returning a boxed future, so a run stays `Send`.
+pub type Handler =
+    for<'a> fn(&'a Deps, &'a DueEntry) -> Pin<Box<dyn Future<Output = Result<bool>> + Send + 'a>>;
+
+/// One run of `kind`: `handle` takes each due entry, then the entry is
+/// deleted; the watermark moves only once every entry is handled, so a failed
+/// run is done again.
+pub async fn run(deps: &Deps, kind: &str, handle: Handler) -> Result<RunReport> {
+    let run = take_due(deps, kind).await?;
+    let mut report = RunReport {
+        due: run.entries.len(),
+        ..RunReport::default()
+    };
+    for entry in &run.entries {
+        if handle(deps, entry).await? {
+            report.sent += 1;
+        } else {
+            report.skipped += 1;
+        }
+        done(deps, entry).await?;
+    }
+    finish(deps, &run).await?;
+    tracing::info!(kind, ?report, "scheduled run");
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -129,3 +129,29 @@ pub async fn business(p: &TestPlatform, owner: &Reply, slug: &str, timezone: &st
         draft_id,
     }
 }
+
+/// Books `b`'s haircut at `start` (RFC 3339 with the offset) for a customer
+/// with `email`, as a guest or signed in with `access_token`; returns the
+/// booking's id.
+pub async fn book_haircut(
+    p: &TestPlatform,
+    b: &Business,
+    start: &str,
+    email: &str,
+    access_token: Option<&str>,
+) -> String {
+    let body = json!({
+        "service_id": b.haircut_id, "start": start,
+        "customer": { "name": "Chloé Martin", "phone": "+49 30 1234567", "email": email },
+    });
+    let path = format!("/v1/public/orgs/{}/bookings", b.slug);
+    let reply = match access_token {
+        Some(token) => p.authed("POST", &path, token, Some(body)).await,
+        None => p.post(&path, body).await,
+    };
+    assert_eq!(reply.status, 201, "{reply:?}");
+    reply.body["booking_id"]
+        .as_str()
+        .expect("a booking id")
+        .to_string()
+}

@@ -14,9 +14,9 @@ use platform_tests::{
 use serde_json::{Value, json};
 use shared::{
     accounts::token_hash,
-    due,
+    due::{self, RunReport},
     notifications::{self, Audience, NotificationType},
-    organizations::client_onboarding::{REMINDER_BEFORE_EXPIRY, REMINDER_KIND, RunReport},
+    organizations::client_onboarding::{REMINDER_BEFORE_EXPIRY, REMINDER_KIND},
 };
 
 on_both_backends!(

@@ -53,8 +53,10 @@ async fn the_schedules_are_those_of_the_template_and_an_unknown_one_is_404() {
     let p = TestPlatform::embedded().await;
     let listed = p.call("GET", "/_dev/schedules", None, &[]).await;
     assert_eq!(listed.status, 200);
-    let expected: Vec<_> = shared::template::schedules(local::TEMPLATE)
-        .unwrap()
+    let mut schedules = shared::template::schedules(local::TEMPLATE).unwrap();
+    // Listed by function name.
+    schedules.sort_by(|a, b| a.function.cmp(&b.function));
+    let expected: Vec<_> = schedules
         .into_iter()
         .map(|s| json!({ "function": s.function, "rate_secs": s.rate.as_secs() }))
         .collect();

@@ -1,22 +1,12 @@
 //! The onboarding reminders, run on a schedule: the use-case lives in
 //! `shared::organizations::client_onboarding::send_reminders`.
 
-use serde::Deserialize;
 use shared::{
     Deps,
+    due::{RunReport, ScheduledEvent},
     error::Error,
-    organizations::client_onboarding::{self, RunReport},
+    organizations::client_onboarding,
 };
-
-/// The EventBridge scheduled event that starts a run (its detail is empty).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ScheduledEvent {
-    pub id: String,
-    pub detail_type: String,
-    pub source: String,
-    pub time: String,
-}
 
 /// One run: the reminders that fell due since the last completed run.
 pub async fn run(deps: &Deps) -> Result<RunReport, Error> {

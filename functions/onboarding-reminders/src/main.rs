@@ -1,8 +1,7 @@
 //! The onboarding reminders on Lambda, started hourly by an EventBridge schedule.
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use onboarding_reminders::ScheduledEvent;
-use shared::{adapters::aws, notifications::NOTIFICATIONS_QUEUE};
+use shared::{adapters::aws, due::ScheduledEvent, notifications::NOTIFICATIONS_QUEUE};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

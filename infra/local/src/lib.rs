@@ -217,13 +217,14 @@ impl Platform {
             }),
         ];
         // Each scheduled function of template.yaml, by its binary's name.
-        let handlers = vec![Handler::new("onboarding-reminders", {
-            let deps = deps.clone();
-            move || {
-                let deps = deps.clone();
-                async move { onboarding_reminders::run(&deps).await }
-            }
-        })];
+        let handlers = vec![
+            scheduled("onboarding-reminders", &deps, |deps| async move {
+                onboarding_reminders::run(&deps).await
+            }),
+            scheduled("booking-reminders", &deps, |deps| async move {
+                booking_reminders::run(&deps).await
+            }),
+        ];
         let schedules = Arc::new(Schedules::new(
             shared::template::schedules(TEMPLATE)?,
             handlers,
@@ -325,6 +326,18 @@ impl Platform {
 
 /// The local signing key: `TOKEN_SIGNING_KEY` if set, else one made on first
 /// start and kept in the data directory, so sessions survive restarts.
+/// The handler of a scheduled function: each run gets the ports.
+fn scheduled<F, Fut, T, E>(function: &'static str, deps: &Deps, run: F) -> Handler
+where
+    F: Fn(Deps) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: serde::Serialize,
+    E: std::fmt::Display,
+{
+    let deps = deps.clone();
+    Handler::new(function, move || run(deps.clone()))
+}
+
 fn signing_key(dir: &std::path::Path) -> Result<SecretKey, StartError> {
     if std::env::var_os("TOKEN_SIGNING_KEY").is_some() {
         return Ok(Secrets::from_env()?.token_signing_key);

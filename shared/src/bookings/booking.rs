@@ -304,6 +304,8 @@ pub async fn book(
                 &visit,
             )?);
             let guard_index = linked_from - 1;
+            // Reminders last: the guard's and the customer's places stay put.
+            writes.extend(super::reminders::due_writes(None, &booking)?);
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = true;

@@ -27,6 +27,7 @@ use super::{
     lifecycle::{
         Action, Actor, BookingStatus, PaymentMethod, PaymentStatus, Situation, next_status,
     },
+    reminders,
 };
 use crate::{
     Deps,
@@ -223,6 +224,7 @@ async fn apply(
         audit.write()?,
     ];
     writes.extend(lock_changes(&before, &after)?);
+    writes.extend(reminders::due_writes(Some(&before), &after)?);
     writes.extend(customers::visit_writes(
         &after.details.org_id,
         &after.customer_id,

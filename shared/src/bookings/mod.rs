@@ -21,6 +21,7 @@ pub mod changes;
 pub mod customers;
 pub mod feeds;
 pub mod lifecycle;
+pub mod reminders;
 pub mod schedule;
 pub mod services;
 pub mod staff;

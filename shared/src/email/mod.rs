@@ -481,7 +481,7 @@ mod tests {
             sample(
                 T::BookingReminder,
                 Organization,
-                json!({ "service_name": "Haircut & blow-dry", "start": start, "link": link("my-bookings/b-1") }),
+                json!({ "service_name": "Haircut & blow-dry", "start": start, "starts_in": "in 2 hours", "link": link("bookings/b-1") }),
                 no_data.clone(),
             ),
             sample(

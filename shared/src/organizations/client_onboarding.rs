@@ -35,7 +35,7 @@ use crate::{
     access::require_platform_role,
     accounts::{self, Caller, Tokens, new_token, token_hash},
     audit::{AuditAction, AuditEntry},
-    due::{self, DueEntry},
+    due::{self, DueEntry, RunReport},
     error::{Error, Result},
     keys,
     notifications::{self, Audience, NotificationType},
@@ -95,17 +95,6 @@ pub struct OrganizationSummary {
 pub struct Owner {
     pub email: String,
     pub name: String,
-}
-
-/// What one run of the reminders did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RunReport {
-    /// Due entries found.
-    pub due: usize,
-    /// Reminders emitted (each delivered once however often it is emitted).
-    pub sent: usize,
-    /// Entries dropped: their link was used or has expired.
-    pub skipped: usize,
 }
 
 /// Creates an organization for a business with its owner's account (platform
@@ -406,25 +395,12 @@ pub async fn complete(deps: &Deps, caller: &Caller, org_id: &str) -> Result<Orga
 }
 
 /// One run of the onboarding reminders: each due entry whose link is still
-/// unused and unexpired gets its reminder, then the entry is deleted; the
-/// watermark moves only once every entry is handled, so a failed run is redone.
+/// unused and unexpired gets its reminder.
 pub async fn send_reminders(deps: &Deps) -> Result<RunReport> {
-    let run = due::take_due(deps, REMINDER_KIND).await?;
-    let mut report = RunReport {
-        due: run.entries.len(),
-        ..RunReport::default()
-    };
-    for entry in &run.entries {
-        if remind(deps, entry).await? {
-            report.sent += 1;
-        } else {
-            report.skipped += 1;
-        }
-        due::done(deps, entry).await?;
-    }
-    due::finish(deps, &run).await?;
-    tracing::info!(?report, "onboarding reminders run");
-    Ok(report)
+    due::run(deps, REMINDER_KIND, |deps, entry| {
+        Box::pin(remind(deps, entry))
+    })
+    .await
 }
 
 /// Sends the reminder of the link whose first token's hash is the entry's
