@@ -106,10 +106,13 @@ async fn a_wrong_api_key_is_rejected() {
 
 #[tokio::test]
 async fn an_unreachable_api_is_unavailable() {
-    // A port that was free a moment ago: nothing listens there.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let address = listener.local_addr().expect("the bound address");
-    drop(listener);
+    // A port held by a socket that never listens: connections are refused, and
+    // no other test's server can take the port meanwhile.
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().unwrap())
+        .expect("bind a loopback port");
+    let address = socket.local_addr().expect("the bound address");
     let fake = FakeMailgun::start().await;
     let settings = MailgunSettings {
         api_base: format!("http://{address}"),
