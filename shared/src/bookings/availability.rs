@@ -282,8 +282,16 @@ impl Offer {
         let slug = validate::slug("slug", slug).map_err(|_| Error::NotFound("organization"))?;
         let org = org_store::get_by_slug(table, &slug)
             .await?
-            .filter(Organization::is_public)
             .ok_or(Error::NotFound("organization"))?;
+        Offer::of(table, org, service_id).await
+    }
+
+    /// The offer of `org`, already read (a booking's organization): the same
+    /// rules as `load`.
+    pub async fn of(table: &dyn Table, org: Organization, service_id: &str) -> Result<Offer> {
+        if !org.is_public() {
+            return Err(Error::NotFound("organization"));
+        }
         let service = get_service(table, &org.id, service_id)
             .await?
             .filter(|service| service.status == ServiceStatus::Published)

@@ -269,7 +269,7 @@ async fn reschedule(
     let org = org_store::get(&*deps.table, &before.details.org_id)
         .await?
         .ok_or(Error::NotFound("organization"))?;
-    let offer = Offer::load(&*deps.table, &org.slug, &before.details.service_id).await?;
+    let offer = Offer::of(&*deps.table, org, &before.details.service_id).await?;
     offer.check_staff(request.staff_id.as_deref())?;
     let date = start.to_zoned(offer.tz.clone()).date();
     let candidates = offered_staff(&offer, now, date, start, request.staff_id.as_deref())?;
@@ -432,12 +432,9 @@ async fn notify(
         "service_name": after.details.service_name,
         "start": local_rfc3339(after.start, &tz),
         "old_start": local_rfc3339(before.start, &tz),
-        "customer_name": after.details.customer.name,
         "cancelled_by": cancelled_by,
         "reason": after.details.status_reason,
         "link": link,
-        "status": after.details.status.name(),
-        "next_step": "",
     });
     emit(
         deps,

@@ -70,6 +70,17 @@ pub enum PaymentMethod {
     Online,
 }
 
+impl PaymentMethod {
+    /// The snake_case name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Online => "online",
+        }
+    }
+}
+
 /// Who acts on a booking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
