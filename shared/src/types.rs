@@ -149,6 +149,43 @@ impl Money {
         }
         Ok(Money { amount, currency })
     }
+
+    /// How many digits of the amount are minor units (ISO 4217): 0 for
+    /// JPY, 3 for KWD, else 2.
+    fn decimals(&self) -> u32 {
+        const NONE: &[&str] = &[
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
+        ];
+        const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+        let currency = self.currency.as_str();
+        if NONE.contains(&currency) {
+            0
+        } else if THREE.contains(&currency) {
+            3
+        } else {
+            2
+        }
+    }
+}
+
+/// `25.00 EUR`, `1500 JPY`: the amount in major units, as a person reads it.
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let decimals = self.decimals();
+        let unit = 10_i64.pow(decimals);
+        let (major, minor) = (self.amount / unit, (self.amount % unit).abs());
+        if decimals == 0 {
+            write!(f, "{major} {}", self.currency)
+        } else {
+            write!(
+                f,
+                "{major}.{minor:0width$} {}",
+                self.currency,
+                width = decimals as usize
+            )
+        }
+    }
 }
 
 /// Whether `raw` has the shape of an id we issue (`Ids`: UUIDs), so that a
@@ -182,6 +219,16 @@ mod tests {
             let err = Email::parse("email", bad).unwrap_err();
             assert_eq!(err.field, "email", "{bad}");
         }
+    }
+
+    #[test]
+    fn money_reads_in_the_currency_major_units() {
+        let money = |amount, currency| Money::parse("price", amount, currency).unwrap().to_string();
+        assert_eq!(money(2500, "eur"), "25.00 EUR");
+        assert_eq!(money(5, "USD"), "0.05 USD");
+        assert_eq!(money(1500, "JPY"), "1500 JPY");
+        assert_eq!(money(12345, "KWD"), "12.345 KWD");
+        assert_eq!(money(0, "GBP"), "0.00 GBP");
     }
 
     #[test]

@@ -183,6 +183,12 @@ impl TestPlatform {
     /// reply (tokens and user).
     pub async fn signed_in(&self, email: &str, password: &str, device: &str) -> Reply {
         self.confirmed_user(email, password, "Test User").await;
+        self.log_in(email, password, device).await
+    }
+
+    /// Logs an existing account in from `device` (a device it used before
+    /// needs no emailed code); returns the login reply.
+    pub async fn log_in(&self, email: &str, password: &str, device: &str) -> Reply {
         let login = self
             .post(
                 "/v1/auth/login",

@@ -9,6 +9,7 @@ use platform_tests::{
     platform::{Reply, TestPlatform},
 };
 use serde_json::{Value, json};
+use shared::adapters::embedded::mailbox::MailboxEntry;
 
 on_both_backends!(
     the_business_moves_a_booking_through_its_life,
@@ -55,13 +56,6 @@ async fn act(
 ) -> Reply {
     let path = format!("/v1/orgs/{}/bookings/{id}/{action}", b.org_id);
     p.authed("POST", &path, &token(owner), Some(body)).await
-}
-
-async fn log_in(p: &TestPlatform, email: &str) -> Reply {
-    let body = json!({ "email": email, "password": PASSWORD, "device_id": "d" });
-    let login = p.post("/v1/auth/login", body).await;
-    assert_eq!(login.status, 200, "{login:?}");
-    login
 }
 
 fn id_of(reply: &Reply) -> String {
@@ -140,7 +134,7 @@ async fn the_business_moves_a_booking_through_its_life(p: TestPlatform) {
         .clock
         .set("2027-03-23T09:10:00Z".parse().unwrap());
     // A day later the access token has expired: sign in again.
-    let owner = log_in(&p, "owner@life-salon.test").await;
+    let owner = p.log_in("owner@life-salon.test", PASSWORD, "d").await;
     let done = act(&p, &owner, &b, &id, "complete", json!({})).await;
     assert_eq!(
         (done.status, done.body["status"].as_str()),
@@ -156,13 +150,24 @@ async fn the_business_moves_a_booking_through_its_life(p: TestPlatform) {
     )
     .await;
     assert_eq!(twice.problem_code(), "invalid_transition");
+    // What the business records itself reaches the customer too (sent before
+    // the clock goes back, which would hide these messages).
+    p.platform.drain_queues().await.unwrap();
+    let paid = p.last_mail("chloe@example.test", "booking_paid").await;
+    assert!(
+        paid.text.contains("25.00 EUR") && paid.text.contains("cash"),
+        "{}",
+        paid.text
+    );
+    let thanks = p.last_mail("chloe@example.test", "booking_completed").await;
+    assert!(thanks.subject.contains("Thank you"), "{}", thanks.subject);
 
     // The business cancels only with a reason; the cells are released and the
     // customer is told why.
     let no_reason = act(&p, &owner, &b, &nine_again, "cancel", json!({})).await;
     assert_eq!(no_reason.status, 422);
     p.platform.clock.set(MONDAY_LATER.parse().unwrap());
-    let owner = log_in(&p, "owner@life-salon.test").await;
+    let owner = p.log_in("owner@life-salon.test", PASSWORD, "d").await;
     let cancelled = act(
         &p,
         &owner,
@@ -181,10 +186,13 @@ async fn the_business_moves_a_booking_through_its_life(p: TestPlatform) {
     p.platform.drain_queues().await.unwrap();
     let email = p.last_mail("chloe@example.test", "booking_cancelled").await;
     assert!(email.text.contains("Alex is ill"), "{}", email.text);
+    assert_ics(&email, "20270323T080000Z", "CANCELLED");
     let rescheduled = p
         .last_mail("chloe@example.test", "booking_rescheduled")
         .await;
     assert!(rescheduled.text.contains("10:00"), "{}", rescheduled.text);
+    // The calendar that imported the 09:00 booking moves it to 10:00.
+    assert_ics(&rescheduled, "20270323T090000Z", "CONFIRMED");
 
     // Every change is in the audit log.
     let audit = send_ok(
@@ -236,8 +244,42 @@ async fn a_pending_booking_is_confirmed_or_declined(p: TestPlatform) {
     // A declined booking holds no time.
     assert_eq!(book(&p, &b, TEN).await.status, 201);
     p.platform.drain_queues().await.unwrap();
-    p.last_mail("chloe@example.test", "booking_confirmed").await;
-    p.last_mail("chloe@example.test", "booking_declined").await;
+    // A request's calendar event is tentative (the 10:00 one's is the last
+    // request); the answers update it.
+    let requested = p.last_mail("chloe@example.test", "booking_requested").await;
+    assert_ics(&requested, "20270323T090000Z", "TENTATIVE");
+    let confirmed = p.last_mail("chloe@example.test", "booking_confirmed").await;
+    assert_ics(&confirmed, "20270323T080000Z", "CONFIRMED");
+    let declined = p.last_mail("chloe@example.test", "booking_declined").await;
+    assert_ics(&declined, "20270323T090000Z", "CANCELLED");
+
+    // Nobody came to the confirmed 09:00: the customer hears of it.
+    p.platform
+        .clock
+        .set("2027-03-23T08:40:00Z".parse().unwrap());
+    let owner = p.log_in("owner@pending-salon.test", PASSWORD, "d").await;
+    let missed = act(&p, &owner, &b, &id_of(&first), "no-show", json!({})).await;
+    assert_eq!(missed.body["status"], "no_show", "{missed:?}");
+    p.platform.drain_queues().await.unwrap();
+    let no_show = p.last_mail("chloe@example.test", "booking_no_show").await;
+    assert!(no_show.text.contains("nobody came"), "{}", no_show.text);
+}
+
+/// The email's `.ics` holds the booking at `dtstart` (UTC) with `status`.
+fn assert_ics(mail: &MailboxEntry, dtstart: &str, status: &str) {
+    let [ics] = mail.attachments.as_slice() else {
+        panic!("one attachment expected: {mail:?}");
+    };
+    assert_eq!(ics.filename, "booking.ics");
+    let content = &ics.content;
+    assert!(
+        content.contains(&format!("DTSTART:{dtstart}\r\n")),
+        "{content}"
+    );
+    assert!(
+        content.contains(&format!("STATUS:{status}\r\n")),
+        "{content}"
+    );
 }
 
 async fn the_customer_changes_a_booking_until_the_deadline(p: TestPlatform) {

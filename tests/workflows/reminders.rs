@@ -25,6 +25,7 @@ use shared::{
 on_both_backends!(
     a_booking_days_ahead_gets_each_reminder_once,
     a_booking_made_hours_ahead_gets_no_day_before_reminder,
+    a_booking_moved_into_its_last_day_gets_no_day_before_reminder,
     cancelled_bookings_and_old_times_get_no_reminder,
     a_missed_run_catches_up_on_bookings_still_ahead,
 );
@@ -175,6 +176,29 @@ async fn a_booking_made_hours_ahead_gets_no_day_before_reminder(p: TestPlatform)
             .any(|l| l.ends_with(&format!("/bookings/{id}"))),
         "{mail:?}"
     );
+}
+
+async fn a_booking_moved_into_its_last_day_gets_no_day_before_reminder(p: TestPlatform) {
+    let (_owner, b) = salon(&p, "moved-late-salon").await;
+    let to = "chloe@moved-late.test";
+    let id = book_haircut(&p, &b, THURSDAY_TEN, to, None).await;
+    // Wednesday 08:00Z, before Thursday's day-before reminder: the business
+    // moves the booking to 14:00 the same day, five hours ahead.
+    set_clock(&p, "2027-03-24T08:00:00Z").await;
+    let owner = p.log_in("owner@moved-late-salon.test", PASSWORD, "d").await;
+    let path = format!("/v1/orgs/{}/bookings/{id}/reschedule", b.org_id);
+    let body = json!({ "start": "2027-03-24T14:00:00+01:00" });
+    let moved = p.authed("POST", &path, &token(&owner), Some(body)).await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+
+    // No "tomorrow" for a booking later today; the lead reminder at 11:00Z.
+    set_clock(&p, "2027-03-24T10:59:00Z").await;
+    assert_eq!(run(&p).await, report(0, 0, 0));
+    set_clock(&p, "2027-03-24T11:00:30Z").await;
+    assert_eq!(run(&p).await, report(1, 1, 0));
+    let sent = reminders_to(&p, to).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("in 2 hours"), "{sent:?}");
 }
 
 async fn cancelled_bookings_and_old_times_get_no_reminder(p: TestPlatform) {

@@ -39,17 +39,6 @@ async fn invite_code(p: &TestPlatform, email: &str) -> String {
     code.to_string()
 }
 
-async fn log_in(p: &TestPlatform, email: &str) -> Reply {
-    let login = p
-        .post(
-            "/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD, "device_id": "d" }),
-        )
-        .await;
-    assert_eq!(login.status, 200, "{login:?}");
-    login
-}
-
 async fn accept(p: &TestPlatform, login: &Reply, code: &str) -> Reply {
     p.authed(
         "POST",
@@ -164,7 +153,7 @@ async fn invitations_are_emailed_accepted_and_counted(p: TestPlatform) {
             .status,
         201
     );
-    let viewer = log_in(&p, "viewer@example.com").await;
+    let viewer = p.log_in("viewer@example.com", PASSWORD, "d").await;
     let rejoin = accept(&p, &viewer, &invite_code(&p, "viewer@example.com").await).await;
     assert_eq!(
         (rejoin.status, rejoin.problem_code()),
@@ -208,8 +197,8 @@ async fn invitations_expire_and_can_be_revoked_or_resent(p: TestPlatform) {
         .advance(SignedDuration::from_hours(7 * 24 + 1));
     // Access tokens expired with the invitation: both sign in again.
     let (ada, bob) = (
-        log_in(&p, "ada@example.com").await,
-        log_in(&p, "bob@example.com").await,
+        p.log_in("ada@example.com", PASSWORD, "d").await,
+        p.log_in("bob@example.com", PASSWORD, "d").await,
     );
     let late = accept(&p, &bob, &code).await;
     assert_eq!((late.status, late.problem_code()), (410, "invite_gone"));

@@ -19,7 +19,7 @@ use sha2::Sha256;
 use super::{
     analytics,
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
-    calendar::{CalendarEvent, customer_calendar_event},
+    calendar::customer_calendar_event,
     customers::{self, Contact, VisitFacts},
     lifecycle::{BookingStatus, PaymentMethod, PaymentStatus},
 };
@@ -32,7 +32,7 @@ use crate::{
     idempotency::{self, KEEP_FOR},
     keys,
     notifications::{Audience, NotificationType, emit},
-    organizations::validate,
+    organizations::{Organization, validate},
     paging::{Page, PageParams},
     records::{self, to_item},
     roles::{OrgRole, Permission},
@@ -103,6 +103,10 @@ pub struct Booking {
     /// `token_hash` of the manage token; the token is never stored.
     pub manage_token_hash: String,
     pub updated_at: Timestamp,
+    /// When it was last moved to a new time; none of its reminders falls
+    /// due before then (`reminders`). `None` until the first reschedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescheduled_at: Option<Timestamp>,
 }
 
 impl Booking {
@@ -286,6 +290,7 @@ pub async fn book(
         user_id: caller.map(|c| c.user_id.clone()),
         customer_id: link.customer_id.clone(),
         manage_token_hash: token_hash(&token),
+        rescheduled_at: None,
         updated_at: now,
     };
     let mut committed = false;
@@ -340,7 +345,7 @@ pub async fn book(
     if !committed {
         return Err(Error::SlotTaken);
     }
-    notify_new_booking(deps, &offer, &booking, &token).await?;
+    notify_new_booking(deps, &offer, &booking).await?;
     analytics::booking_saved(deps, None, &booking).await?;
     Ok(Booked {
         booking_id: id,
@@ -538,21 +543,52 @@ pub fn manage_link(deps: &Deps, booking_id: &str, token: &str) -> String {
     )
 }
 
-/// Tells the business (owners, admins, managers) about the new booking, and
-/// the customer that it is confirmed or that their request arrived: signed
-/// in, on their account; as a guest, by email when they gave one.
-async fn notify_new_booking(
+/// Where the business hears about a booking (owners, admins, managers), and
+/// the link that opens it in the app.
+pub(super) fn business_contact(deps: &Deps, booking: &Booking) -> (Audience, String) {
+    let org_id = &booking.details.org_id;
+    (
+        Audience::Organization {
+            org_id: org_id.clone(),
+            roles: vec![OrgRole::Owner, OrgRole::Admin, OrgRole::Manager],
+        },
+        format!(
+            "{}/orgs/{org_id}/bookings/{}",
+            deps.config.app_url, booking.details.id
+        ),
+    )
+}
+
+/// Where the customer hears about a booking, and the link that opens it: a
+/// signed-in customer on their account (opened signed in, so no token sits in
+/// an inbox); a guest by email, with the manage link. `None` for a guest who
+/// left no email: nothing reaches them.
+pub(super) fn customer_contact(
     deps: &Deps,
-    offer: &Offer,
     booking: &Booking,
-    token: &str,
-) -> Result<()> {
+) -> Result<Option<(Audience, String)>> {
+    let id = &booking.details.id;
+    Ok(match (&booking.user_id, &booking.details.customer.email) {
+        (Some(user_id), _) => Some((
+            Audience::User(user_id.clone()),
+            format!("{}/bookings/{id}", deps.config.app_url),
+        )),
+        (None, Some(email)) => Some((
+            Audience::Email {
+                email: email.clone(),
+                name: Some(booking.details.customer.name.clone()),
+            },
+            manage_link(deps, id, &manage_token(deps, id)?),
+        )),
+        (None, None) => None,
+    })
+}
+
+/// Tells the business about the new booking, and the customer that it is
+/// confirmed or that their request arrived, with the booking's `.ics`.
+async fn notify_new_booking(deps: &Deps, offer: &Offer, booking: &Booking) -> Result<()> {
     let start = local_rfc3339(booking.start, &offer.tz);
     let org_id = Some(booking.details.org_id.clone());
-    let business = Audience::Organization {
-        org_id: booking.details.org_id.clone(),
-        roles: vec![OrgRole::Owner, OrgRole::Admin, OrgRole::Manager],
-    };
     let pending = booking.details.status == BookingStatus::Pending;
     let data = |next_step: &str, link: String| {
         json!({
@@ -564,16 +600,14 @@ async fn notify_new_booking(
             "link": link,
         })
     };
+    let (business, link) = business_contact(deps, booking);
     let for_business = data(
         if pending {
             "Confirm or decline it: the customer is waiting for your answer."
         } else {
             "It is confirmed: the time is reserved."
         },
-        format!(
-            "{}/orgs/{}/bookings/{}",
-            deps.config.app_url, booking.details.org_id, booking.details.id
-        ),
+        link,
     );
     emit(
         deps,
@@ -583,13 +617,8 @@ async fn notify_new_booking(
         for_business,
     )
     .await?;
-    let customer = match (&booking.user_id, &booking.details.customer.email) {
-        (Some(user_id), _) => Audience::User(user_id.clone()),
-        (None, Some(email)) => Audience::Email {
-            email: email.clone(),
-            name: Some(booking.details.customer.name.clone()),
-        },
-        (None, None) => return Ok(()),
+    let Some((customer, link)) = customer_contact(deps, booking)? else {
+        return Ok(());
     };
     let kind = if pending {
         NotificationType::BookingRequested
@@ -602,23 +631,22 @@ async fn notify_new_booking(
         } else {
             "To see, change or cancel it, use this link:"
         },
-        manage_link(deps, &booking.details.id, token),
+        link,
     );
-    // Attached to the email as `booking.ics` (`email::attachments`).
-    for_customer["calendar_event"] = serde_json::to_value(calendar_event(offer, booking))
-        .map_err(|e| Error::Internal(format!("calendar event: {e}")))?;
+    attach_calendar_event(&mut for_customer, booking, &offer.org)?;
     emit(deps, kind, customer, org_id, for_customer).await
 }
 
-/// The booking as the customer's calendar sees it.
-pub(super) fn calendar_event(offer: &Offer, booking: &Booking) -> CalendarEvent {
-    let location = offer
-        .org
-        .profile
-        .address
-        .as_ref()
-        .map(|address| format!("{}, {}, {}", address.street, address.city, address.country));
-    customer_calendar_event(booking, &offer.org.name, location)
+/// Adds the booking's calendar event to a customer's notification data; the
+/// email carries it as `booking.ics` (`email::attachments`).
+pub(super) fn attach_calendar_event(
+    data: &mut serde_json::Value,
+    booking: &Booking,
+    org: &Organization,
+) -> Result<()> {
+    data["calendar_event"] = serde_json::to_value(customer_calendar_event(booking, org))
+        .map_err(|e| Error::Internal(format!("calendar event: {e}")))?;
+    Ok(())
 }
 
 pub(super) async fn get_booking(deps: &Deps, booking_id: &str) -> Result<Booking> {

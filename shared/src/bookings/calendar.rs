@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{booking::Booking, lifecycle::BookingStatus};
+use crate::organizations::Organization;
 
 /// A booking as a calendar sees it. Carried in notification data as
 /// `calendar_event`, so the email renderer can attach it.
@@ -22,6 +23,10 @@ pub struct CalendarEvent {
     pub status: CalendarStatus,
     /// When the booking last changed; calendars keep the newest version.
     pub updated_at: Timestamp,
+    /// Revision of the event (the booking's version): a calendar importing
+    /// an update replaces the event only when this grows (RFC 5545 §3.8.7.4).
+    #[serde(default)]
+    pub sequence: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +62,7 @@ fn vevent(event: &CalendarEvent) -> Event {
         .ends(utc(event.end))
         .timestamp(utc(event.updated_at))
         .last_modified(utc(event.updated_at))
+        .sequence(event.sequence)
         .status(match event.status {
             CalendarStatus::Tentative => EventStatus::Tentative,
             CalendarStatus::Confirmed => EventStatus::Confirmed,
@@ -97,16 +103,17 @@ pub fn calendar_event(booking: &Booking) -> CalendarEvent {
     )
 }
 
-/// A booking as the customer's calendar shows it (the `.ics` of their
-/// confirmation email): what, with whom, and where.
-pub fn customer_calendar_event(
-    booking: &Booking,
-    business_name: &str,
-    location: Option<String>,
-) -> CalendarEvent {
+/// A booking as the customer's calendar shows it (the `.ics` of the emails
+/// about it): what, with whom, and where.
+pub fn customer_calendar_event(booking: &Booking, org: &Organization) -> CalendarEvent {
+    let location = org
+        .profile
+        .address
+        .as_ref()
+        .map(|address| format!("{}, {}, {}", address.street, address.city, address.country));
     event(
         booking,
-        format!("{} at {business_name}", booking.details.service_name),
+        format!("{} at {}", booking.details.service_name, org.name),
         booking.details.notes.clone(),
         location,
     )
@@ -127,6 +134,7 @@ fn event(
         location,
         status: calendar_status(booking.details.status),
         updated_at: booking.updated_at,
+        sequence: u32::try_from(booking.details.version).unwrap_or(u32::MAX),
     }
 }
 
@@ -162,6 +170,7 @@ mod tests {
             location: Some("Hauptstraße 1, Berlin".into()),
             status: CalendarStatus::Confirmed,
             updated_at: "2026-11-21T10:00:00Z".parse().unwrap(),
+            sequence: 3,
         }
     }
 
@@ -173,6 +182,7 @@ mod tests {
         assert!(text.contains("DTEND:20270328T084500Z\r\n"), "{text}");
         assert!(text.contains("UID:0190f2c1-7a80-7000-8000-000000000001\r\n"));
         assert!(text.contains("STATUS:CONFIRMED\r\n"));
+        assert!(text.contains("SEQUENCE:3\r\n"), "{text}");
         // RFC 5545 §3.3.11: commas, semicolons and newlines are escaped.
         assert!(text.contains("SUMMARY:Haircut\\, 45 min\r\n"), "{text}");
         assert!(text.contains("line two\\; with\\, punctuation"), "{text}");

@@ -20,8 +20,8 @@ use super::{
     analytics,
     availability::{Offer, cells, local_rfc3339},
     booking::{
-        Booking, BookingView, TokenQuery, booking_item, get_booking, manage_link, manage_token,
-        offered_staff, take_cell,
+        Booking, BookingView, TokenQuery, attach_calendar_event, booking_item, business_contact,
+        customer_contact, get_booking, offered_staff, take_cell,
     },
     customers,
     lifecycle::{
@@ -36,10 +36,10 @@ use crate::{
     audit::{AuditAction, AuditEntry},
     error::{Error, Result},
     keys,
-    notifications::{Audience, NotificationType, emit},
-    organizations::store as org_store,
+    notifications::{NotificationType, emit},
+    organizations::{Organization, store as org_store},
     records::to_item,
-    roles::{OrgRole, Permission},
+    roles::Permission,
     table::{Condition, TableError, Write},
 };
 
@@ -240,7 +240,15 @@ async fn apply(
         Err(TableError::TransactionConditionFailed { .. }) => return Err(Error::SlotTaken),
         Err(e) => return Err(e.into()),
     }
-    notify(deps, actor, action, &before, &after, offer.as_ref()).await?;
+    notify(
+        deps,
+        actor,
+        action,
+        &before,
+        &after,
+        offer.as_ref().map(|offer| &offer.org),
+    )
+    .await?;
     analytics::booking_saved(deps, Some(&before), &after).await?;
     Ok(after)
 }
@@ -293,6 +301,7 @@ async fn reschedule(
     after.details.staff_id = staff_id.clone();
     after.start = start;
     after.end = end;
+    after.rescheduled_at = Some(now);
     Ok(offer)
 }
 
@@ -354,8 +363,12 @@ fn summary(before: &Booking, after: &Booking, action: Action) -> String {
             before.details.service_name, before.start, after.start
         ),
         Action::MarkPaid => format!(
-            "marked {} paid ({:?})",
-            before.details.service_name, after.details.payment_method
+            "marked {} paid ({})",
+            before.details.service_name,
+            after
+                .details
+                .payment_method
+                .map_or("unknown", PaymentMethod::name)
         ),
         _ => format!(
             "{} {} at {}: {} → {}",
@@ -368,74 +381,64 @@ fn summary(before: &Booking, after: &Booking, action: Action) -> String {
     }
 }
 
-/// Tells the other side of a change that concerns them: the customer when
-/// the business confirms, declines, cancels or reschedules; the business
-/// (owners, admins, managers) when the customer cancels or reschedules.
-/// Outcomes the business records itself (completed, no-show, paid) notify nobody.
+/// Tells the other side of a change: the business (owners, admins, managers)
+/// when the customer cancels or reschedules; the customer of everything the
+/// business does. The customer's news of a confirm, decline, cancel or
+/// reschedule carries the booking's `.ics`, so a calendar that imported the
+/// booking before moves or drops the event.
 async fn notify(
     deps: &Deps,
     actor: Actor,
     action: Action,
     before: &Booking,
     after: &Booking,
-    offer: Option<&Offer>,
+    org: Option<&Organization>,
 ) -> Result<()> {
     let kind = match action {
         Action::Confirm => NotificationType::BookingConfirmed,
         Action::Decline => NotificationType::BookingDeclined,
         Action::Cancel => NotificationType::BookingCancelled,
         Action::Reschedule => NotificationType::BookingRescheduled,
-        Action::Complete | Action::NoShow | Action::MarkPaid => return Ok(()),
+        Action::Complete => NotificationType::BookingCompleted,
+        Action::NoShow => NotificationType::BookingNoShow,
+        Action::MarkPaid => NotificationType::BookingPaid,
     };
-    let tz = match offer {
-        Some(offer) => offer.tz.clone(),
-        None => jiff::tz::TimeZone::get(&after.details.timezone)
-            .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?,
-    };
-    let booking_id = &after.details.id;
     let (audience, link) = match actor {
-        Actor::Business => {
-            // A signed-in customer opens it signed in: the token is only
-            // emailed to guests, never kept in an inbox.
-            match (&after.user_id, &after.details.customer.email) {
-                (Some(user_id), _) => (
-                    Audience::User(user_id.clone()),
-                    format!("{}/bookings/{booking_id}", deps.config.app_url),
-                ),
-                (None, Some(email)) => {
-                    let token = manage_token(deps, booking_id)?;
-                    let audience = Audience::Email {
-                        email: email.clone(),
-                        name: Some(after.details.customer.name.clone()),
-                    };
-                    (audience, manage_link(deps, booking_id, &token))
-                }
-                (None, None) => return Ok(()),
-            }
-        }
-        Actor::Customer => (
-            Audience::Organization {
-                org_id: after.details.org_id.clone(),
-                roles: vec![OrgRole::Owner, OrgRole::Admin, OrgRole::Manager],
-            },
-            format!(
-                "{}/orgs/{}/bookings/{booking_id}",
-                deps.config.app_url, after.details.org_id
-            ),
-        ),
+        Actor::Business => match customer_contact(deps, after)? {
+            Some(contact) => contact,
+            None => return Ok(()),
+        },
+        Actor::Customer => business_contact(deps, after),
     };
+    let tz = jiff::tz::TimeZone::get(&after.details.timezone)
+        .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?;
     let cancelled_by = match actor {
         Actor::Business => "the business".to_string(),
         Actor::Customer => after.details.customer.name.clone(),
     };
-    let data = json!({
+    let mut data = json!({
         "service_name": after.details.service_name,
         "start": local_rfc3339(after.start, &tz),
         "old_start": local_rfc3339(before.start, &tz),
         "cancelled_by": cancelled_by,
         "reason": after.details.status_reason,
+        "amount": after.details.price.to_string(),
+        "method": after.details.payment_method.map(PaymentMethod::name),
         "link": link,
     });
+    let moves_the_calendar = matches!(
+        action,
+        Action::Confirm | Action::Decline | Action::Cancel | Action::Reschedule
+    );
+    if actor == Actor::Business && moves_the_calendar {
+        let org = match org {
+            Some(org) => org.clone(),
+            None => org_store::get(&*deps.table, &after.details.org_id)
+                .await?
+                .ok_or(Error::NotFound("organization"))?,
+        };
+        attach_calendar_event(&mut data, after, &org)?;
+    }
     emit(
         deps,
         kind,

@@ -20,14 +20,14 @@ use serde_json::json;
 
 use super::{
     availability::local_rfc3339,
-    booking::{Booking, manage_link, manage_token},
+    booking::{Booking, customer_contact},
 };
 use crate::{
     Deps,
     due::{self, DueEntry, RunReport},
     error::{Error, Result},
     keys,
-    notifications::{self, Audience, NotificationType},
+    notifications::{self, NotificationType},
     records,
     table::Write,
 };
@@ -97,8 +97,9 @@ fn wanted(booking: &Booking) -> Vec<Wanted> {
         .into_iter()
         .filter_map(|kind| {
             let due_at = booking.start.checked_sub(kind.before_start(booking)).ok()?;
-            // Not one the booking was made too late for.
-            (due_at >= booking.details.created_at).then_some(Wanted { kind, due_at })
+            // Not one the booking was made (or moved) too late for.
+            let time_set_at = booking.rescheduled_at.unwrap_or(booking.details.created_at);
+            (due_at >= time_set_at).then_some(Wanted { kind, due_at })
         })
         .collect()
 }
@@ -156,20 +157,9 @@ async fn remind(deps: &Deps, entry: &DueEntry) -> Result<bool> {
         return Ok(false);
     }
     let id = &booking.details.id;
-    let (audience, link) = match (&booking.user_id, &booking.details.customer.email) {
-        (Some(user_id), _) => (
-            Audience::User(user_id.clone()),
-            format!("{}/bookings/{id}", deps.config.app_url),
-        ),
-        (None, Some(email)) => (
-            Audience::Email {
-                email: email.clone(),
-                name: Some(booking.details.customer.name.clone()),
-            },
-            manage_link(deps, id, &manage_token(deps, id)?),
-        ),
-        // A guest who left no email: no channel reaches them.
-        (None, None) => return Ok(false),
+    // A guest who left no email: no channel reaches them.
+    let Some((audience, link)) = customer_contact(deps, &booking)? else {
+        return Ok(false);
     };
     let tz = TimeZone::get(&booking.details.timezone)
         .map_err(|e| Error::Internal(format!("booking {id} time zone: {e}")))?;
@@ -246,6 +236,7 @@ mod tests {
             user_id: None,
             manage_token_hash: "h".into(),
             updated_at: at(created),
+            rescheduled_at: None,
         }
     }
 
@@ -319,6 +310,31 @@ mod tests {
         confirmed.details.status = BookingStatus::Pending;
         assert!(due_writes(Some(&confirmed), &before).unwrap().is_empty());
         assert!(due_writes(Some(&before), &before).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_booking_moved_into_its_last_day_gets_no_day_before_reminder() {
+        let before = booking(MADE, START);
+        let mut moved = before.clone();
+        // Moved on the 23rd at 05:00 to 15:00 the same day (ten hours ahead).
+        moved.start = at("2027-03-23T15:00:00Z");
+        moved.rescheduled_at = Some(at("2027-03-23T05:00:00Z"));
+        assert_eq!(
+            described(&due_writes(Some(&before), &moved).unwrap()),
+            [
+                entry("remove", ReminderKind::DayBefore, "2027-03-22T10:00:00Z"),
+                entry("remove", ReminderKind::Lead, "2027-03-23T08:00:00Z"),
+                entry("put", ReminderKind::Lead, "2027-03-23T13:00:00Z"),
+            ]
+        );
+        // Moved again later the same day, an hour ahead: past its lead time too.
+        let mut again = moved.clone();
+        again.start = at("2027-03-23T12:00:00Z");
+        again.rescheduled_at = Some(at("2027-03-23T11:00:00Z"));
+        assert_eq!(
+            described(&due_writes(Some(&moved), &again).unwrap()),
+            [entry("remove", ReminderKind::Lead, "2027-03-23T13:00:00Z")]
+        );
     }
 
     #[test]

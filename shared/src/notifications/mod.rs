@@ -43,6 +43,9 @@ pub enum NotificationType {
     BookingCancelled,
     BookingRescheduled,
     BookingReminder,
+    BookingCompleted,
+    BookingNoShow,
+    BookingPaid,
     ReviewSubmitted,
     Invoice,
     PaymentFailed,
@@ -74,7 +77,7 @@ impl Channel {
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 22] = [
+    pub const ALL: [NotificationType; 25] = [
         NotificationType::VerifyEmail,
         NotificationType::MfaCode,
         NotificationType::PasswordReset,
@@ -94,6 +97,9 @@ impl NotificationType {
         NotificationType::BookingCancelled,
         NotificationType::BookingRescheduled,
         NotificationType::BookingReminder,
+        NotificationType::BookingCompleted,
+        NotificationType::BookingNoShow,
+        NotificationType::BookingPaid,
         NotificationType::ReviewSubmitted,
         NotificationType::Invoice,
         NotificationType::PaymentFailed,
@@ -121,6 +127,9 @@ impl NotificationType {
             NotificationType::BookingCancelled => "booking_cancelled",
             NotificationType::BookingRescheduled => "booking_rescheduled",
             NotificationType::BookingReminder => "booking_reminder",
+            NotificationType::BookingCompleted => "booking_completed",
+            NotificationType::BookingNoShow => "booking_no_show",
+            NotificationType::BookingPaid => "booking_paid",
             NotificationType::ReviewSubmitted => "review_submitted",
             NotificationType::Invoice => "invoice",
             NotificationType::PaymentFailed => "payment_failed",
