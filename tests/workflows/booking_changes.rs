@@ -1,11 +1,12 @@
 //! Changing bookings over HTTP: the business's actions and the customer's
 //! cancel and reschedule, with the state machine's refusals, the customer's
-//! deadline, lock cells released and moved, and the other side told.
+//! deadline, lock cells released and moved, the other side told, and the
+//! booking's history.
 
 use platform_tests::{
     bookings::{Business, business, send_ok, weekday_hours},
     on_both_backends,
-    orgs::token,
+    orgs::{add_member, token, user_id},
     platform::{Reply, TestPlatform},
 };
 use serde_json::{Value, json};
@@ -16,6 +17,7 @@ on_both_backends!(
     a_pending_booking_is_confirmed_or_declined,
     the_customer_changes_a_booking_until_the_deadline,
     only_the_business_managers_change_its_bookings,
+    the_history_tells_the_whole_story,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -362,4 +364,115 @@ async fn only_the_business_managers_change_its_bookings(p: TestPlatform) {
         )
         .await;
     assert_eq!(bare.problem_code(), "invalid_transition");
+}
+
+async fn the_history_tells_the_whole_story(p: TestPlatform) {
+    let (owner, b) = owner_and_business(&p, "history-salon").await;
+    let schedule = json!({ "weekly": weekday_hours(), "auto_confirm": false });
+    let schedule_path = format!("/v1/orgs/{}/schedule", b.org_id);
+    send_ok(&p, &owner, "PUT", &schedule_path, schedule, 200).await;
+    let id = id_of(&book(&p, &b, NINE).await);
+    let changes = [
+        ("confirm", json!({})),
+        ("reschedule", json!({ "start": TEN })),
+        ("cancel", json!({ "reason": "Alex is ill" })),
+    ];
+    for (action, body) in changes {
+        let changed = act(&p, &owner, &b, &id, action, body).await;
+        assert_eq!(changed.status, 200, "{action}: {changed:?}");
+    }
+
+    let path = format!("/v1/orgs/{}/bookings/{id}/history", b.org_id);
+    let history = send_ok(&p, &owner, "GET", &path, json!(null), 200).await;
+    let entries = history["items"].as_array().expect("items");
+    assert_eq!(history["next_cursor"], Value::Null, "{history}");
+    // The guest booked it; the owner did the rest. Times carry Berlin's offset.
+    let owner_id = user_id(&owner);
+    let expected = [
+        ("book", "customer", "pending", "pending", NINE, NINE, None),
+        (
+            "confirm",
+            &owner_id,
+            "pending",
+            "confirmed",
+            NINE,
+            NINE,
+            None,
+        ),
+        (
+            "reschedule",
+            &owner_id,
+            "confirmed",
+            "confirmed",
+            NINE,
+            TEN,
+            None,
+        ),
+        (
+            "cancel",
+            &owner_id,
+            "confirmed",
+            "cancelled",
+            TEN,
+            TEN,
+            Some("Alex is ill"),
+        ),
+    ];
+    assert_eq!(entries.len(), expected.len(), "{history}");
+    let mut previous_at = jiff::Timestamp::MIN;
+    for (entry, (action, actor, from, to, from_start, to_start, reason)) in
+        entries.iter().zip(expected)
+    {
+        let at = entry["at"].as_str().expect("at");
+        let wanted = json!({
+            "action": action, "actor": actor, "from_status": from, "to_status": to,
+            "from_start": from_start, "to_start": to_start, "reason": reason, "at": at,
+        });
+        assert_eq!(entry, &wanted);
+        assert!(
+            at.starts_with("2027-03-22T07:") && at.ends_with("+01:00"),
+            "{at}"
+        );
+        let at: jiff::Timestamp = at.parse().expect("RFC 3339");
+        assert!(at >= previous_at, "{history}");
+        previous_at = at;
+    }
+
+    // Two at a time, in the same order.
+    let first = send_ok(
+        &p,
+        &owner,
+        "GET",
+        &format!("{path}?limit=2"),
+        json!(null),
+        200,
+    )
+    .await;
+    assert_eq!(first["items"], json!(entries[..2]), "{first}");
+    let cursor = first["next_cursor"].as_str().expect("more");
+    let rest_path = format!("{path}?limit=2&cursor={cursor}");
+    let rest = send_ok(&p, &owner, "GET", &rest_path, json!(null), 200).await;
+    assert_eq!(rest["items"], json!(entries[2..]), "{rest}");
+
+    // Whoever may read the booking (any member, viewers too) reads its history.
+    let viewer = p
+        .signed_in("viewer@history-salon.test", PASSWORD, "v")
+        .await;
+    add_member(&p, &b.org_id, &viewer, "viewer").await;
+    let seen = send_ok(&p, &viewer, "GET", &path, json!(null), 200).await;
+    assert_eq!(seen["items"], history["items"]);
+    let outsider = p
+        .signed_in("outsider@history-salon.test", PASSWORD, "o")
+        .await;
+    let denied = p.authed("GET", &path, &token(&outsider), None).await;
+    assert_eq!((denied.status, denied.problem_code()), (404, "not_found"));
+    let anonymous = p.call("GET", &path, None, &[]).await;
+    assert_eq!(anonymous.status, 401);
+    // Another organization's owner, on their own organization's path: not found.
+    let (other_owner, other) = owner_and_business(&p, "other-history-salon").await;
+    let elsewhere = format!("/v1/orgs/{}/bookings/{id}/history", other.org_id);
+    let foreign = p
+        .authed("GET", &elsewhere, &token(&other_owner), None)
+        .await;
+    assert_eq!((foreign.status, foreign.problem_code()), (404, "not_found"));
 }

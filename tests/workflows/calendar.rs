@@ -1,6 +1,6 @@
 //! Calendar feeds end to end, on both backends: creating, listing, rotating
-//! and revoking feeds (the token is the only credential of the feed), who may
-//! manage them, the feeds' bookings parsed as iCalendar, and the booking
+//! and revoking feeds (the token is the only credential of the feed), their
+//! full URLs from the request's `Host`, who may manage them, the feeds' bookings parsed as iCalendar, and the booking
 //! confirmation's `.ics`.
 
 use axum::{body::Body, http::Request};
@@ -34,11 +34,46 @@ fn feeds_path(salon: &Business) -> String {
 
 /// Creates a feed with `body` as `login`; returns the answer.
 async fn create_feed(p: &TestPlatform, login: &Reply, salon: &Business, body: Value) -> Value {
+    create_feed_with(p, login, salon, body, &[]).await
+}
+
+/// Creates a feed with `body` as `login`, sending `headers` too (`Host`,
+/// `X-Forwarded-Proto`); returns the answer.
+async fn create_feed_with(
+    p: &TestPlatform,
+    login: &Reply,
+    salon: &Business,
+    body: Value,
+    headers: &[(&str, &str)],
+) -> Value {
+    let bearer = format!("Bearer {}", token(login));
+    let mut headers = headers.to_vec();
+    headers.push(("authorization", &bearer));
     let reply = p
-        .authed("POST", &feeds_path(salon), &token(login), Some(body))
+        .call("POST", &feeds_path(salon), Some(body), &headers)
         .await;
     assert_eq!(reply.status, 201, "{reply:?}");
     reply.body
+}
+
+/// The `url` and `webcal_url` of an issued feed, which must be `base` (and
+/// `base` with the `webcal` scheme) followed by the feed's `path`.
+fn feed_urls(issued: &Value, base: &str) -> (String, String) {
+    let path = issued["path"].as_str().expect("a path");
+    let (_, rest) = base.split_once("://").expect("a scheme");
+    let urls = (
+        issued["url"].as_str().unwrap_or_default().to_string(),
+        issued["webcal_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    assert_eq!(
+        urls,
+        (format!("{base}{path}"), format!("webcal://{rest}{path}")),
+        "{issued}"
+    );
+    urls
 }
 
 /// A feed as a calendar app fetches it: status, headers and text.
@@ -81,6 +116,12 @@ async fn feeds_are_created_listed_rotated_and_revoked(p: TestPlatform) {
     let salon = business(&p, &owner, "salon", "Europe/Berlin").await;
     let whole = create_feed(&p, &owner, &salon, json!({})).await;
     assert_eq!(whole["staff_id"], Value::Null);
+    // Without a `Host` header nobody knows the API's address: the path only.
+    assert_eq!(
+        (whole.get("url"), whole.get("webcal_url")),
+        (None, None),
+        "{whole}"
+    );
     let path = whole["path"].as_str().unwrap();
     assert!(
         path.starts_with("/v1/calendar/") && path.ends_with(".ics"),
@@ -125,10 +166,17 @@ async fn feeds_are_created_listed_rotated_and_revoked(p: TestPlatform) {
         feeds_path(&salon),
         whole["feed_id"].as_str().unwrap()
     );
+    // `cargo dev` on loopback speaks plain HTTP.
+    let bearer = format!("Bearer {}", token(&owner));
+    let on_loopback = [
+        ("authorization", bearer.as_str()),
+        ("host", "localhost:3000"),
+    ];
     let rotated = p
-        .authed("POST", &format!("{feed_path}/rotate"), &token(&owner), None)
+        .call("POST", &format!("{feed_path}/rotate"), None, &on_loopback)
         .await;
     assert_eq!(rotated.status, 201, "{rotated:?}");
+    feed_urls(&rotated.body, "http://localhost:3000");
     assert_eq!(rotated.body["feed_id"], whole["feed_id"]);
     assert_eq!(rotated.body["staff_id"], Value::Null);
     assert_ne!(rotated.body["path"], whole["path"]);
@@ -264,8 +312,12 @@ async fn feeds_hold_their_bookings_as_icalendar(p: TestPlatform) {
     send_ok(&p, &owner, "PUT", &schedule, manual, 200).await;
     let requested = book_haircut(&p, &salon, "2027-03-24T09:00:00+01:00", alex, "Mia").await;
 
-    let whole = create_feed(&p, &owner, &salon, json!({})).await;
-    let (status, headers, ics) = fetch_feed(&p, whole["path"].as_str().unwrap()).await;
+    // As API Gateway forwards it: the feed's full URL is the API's.
+    let behind_gateway = [("host", "api.salon.test"), ("x-forwarded-proto", "https")];
+    let whole = create_feed_with(&p, &owner, &salon, json!({}), &behind_gateway).await;
+    let (url, _) = feed_urls(&whole, "https://api.salon.test");
+    let url_path = url.strip_prefix("https://api.salon.test").unwrap();
+    let (status, headers, ics) = fetch_feed(&p, url_path).await;
     assert_eq!(status, 200, "{ics}");
     assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
     assert_eq!(headers["cache-control"], "private, max-age=300");
@@ -281,7 +333,16 @@ async fn feeds_hold_their_bookings_as_icalendar(p: TestPlatform) {
     assert_eq!(events(&ics), [chloe.clone(), noah, mia.clone()]);
     assert!(ics.contains("DESCRIPTION:Phone: +4930"), "{ics}");
 
-    let alex_feed = create_feed(&p, &owner, &salon, json!({ "staff_id": alex })).await;
+    // Without the proto header an address that is not loopback is HTTPS.
+    let alex_feed = create_feed_with(
+        &p,
+        &owner,
+        &salon,
+        json!({ "staff_id": alex }),
+        &[("host", "api.salon.test")],
+    )
+    .await;
+    feed_urls(&alex_feed, "https://api.salon.test");
     let (status, _, ics) = fetch_feed(&p, alex_feed["path"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{ics}");
     assert!(ics.contains("X-WR-CALNAME:Salon — Alex\r\n"), "{ics}");

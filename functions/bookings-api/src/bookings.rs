@@ -1,6 +1,6 @@
-//! Availability and booking (`shared::bookings::{availability, booking}`):
+//! Availability and booking (`shared::bookings::{availability, booking, history}`):
 //! the public availability and booking routes, the organization's calendar,
-//! "my bookings" and the guest's view by manage token.
+//! a booking's history, "my bookings" and the guest's view by manage token.
 
 use axum::{
     Json, Router,
@@ -15,6 +15,7 @@ use shared::{
     bookings::{
         availability::{self, AvailabilityQuery},
         booking::{self, CalendarQuery, IdempotencyKey, NewBooking, TokenQuery},
+        history,
     },
     error::Error,
     http::{JsonBody, MaybeCaller, QueryParams},
@@ -35,6 +36,10 @@ pub fn routes() -> Router<Deps> {
         .route("/v1/public/orgs/{slug}/bookings", post(book))
         .route("/v1/orgs/{org_id}/bookings", get(calendar))
         .route("/v1/orgs/{org_id}/bookings/{booking_id}", get(org_booking))
+        .route(
+            "/v1/orgs/{org_id}/bookings/{booking_id}/history",
+            get(booking_history),
+        )
         .route("/v1/me/bookings", get(my_bookings))
         .route("/v1/bookings/{booking_id}", get(booking_by_token))
 }
@@ -86,6 +91,16 @@ async fn org_booking(
 ) -> Result<Response> {
     let booking = booking::org_booking(&deps, &caller, &org_id, &booking_id).await?;
     Ok(Json(booking).into_response())
+}
+
+async fn booking_history(
+    State(deps): State<Deps>,
+    caller: Caller,
+    Path((org_id, booking_id)): Path<(String, String)>,
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Response> {
+    let history = history::booking_history(&deps, &caller, &org_id, &booking_id, page).await?;
+    Ok(Json(history).into_response())
 }
 
 async fn my_bookings(

@@ -21,6 +21,7 @@ use super::{
     availability::{self, Offer, SlotLock, TakenCells, cells, local_rfc3339},
     calendar::customer_calendar_event,
     customers::{self, Contact, VisitFacts},
+    history,
     lifecycle::{BookingStatus, PaymentMethod, PaymentStatus},
 };
 use crate::{
@@ -309,8 +310,18 @@ pub async fn book(
                 &visit,
             )?);
             let guard_index = linked_from - 1;
-            // Reminders last: the guard's and the customer's places stay put.
+            // Reminders and the history entry last: the guard's and the
+            // customer's places stay put.
             writes.extend(super::reminders::due_writes(None, &booking)?);
+            let actor = user_id.unwrap_or(history::GUEST_ACTOR);
+            writes.push(history::entry_write(
+                deps,
+                history::BOOKED,
+                actor,
+                &booking,
+                &booking,
+                None,
+            )?);
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = true;

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::{
@@ -23,10 +23,8 @@ use super::{
         Booking, BookingView, TokenQuery, attach_calendar_event, booking_item, business_contact,
         customer_contact, get_booking, offered_staff, take_cell,
     },
-    customers,
-    lifecycle::{
-        Action, Actor, BookingStatus, PaymentMethod, PaymentStatus, Situation, next_status,
-    },
+    customers, history,
+    lifecycle::{Action, Actor, PaymentMethod, PaymentStatus, Situation, next_status},
     reminders,
 };
 use crate::{
@@ -38,7 +36,6 @@ use crate::{
     keys,
     notifications::{NotificationType, emit},
     organizations::{Organization, store as org_store},
-    records::to_item,
     roles::Permission,
     table::{Condition, TableError, Write},
 };
@@ -57,20 +54,6 @@ pub struct ChangeRequest {
     /// anyone available).
     pub staff_id: Option<String>,
     pub method: Option<PaymentMethod>,
-}
-
-/// One entry of a booking's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct HistoryEntry {
-    action: String,
-    /// A user id, or `customer` for a guest with the manage token.
-    actor: String,
-    from_status: BookingStatus,
-    to_status: BookingStatus,
-    from_start: Timestamp,
-    to_start: Timestamp,
-    reason: Option<String>,
-    at: Timestamp,
 }
 
 /// The action named by a route segment (`no-show`); unknown names are 404.
@@ -144,7 +127,7 @@ pub async fn change_as_customer(
         return Err(Error::NotFound("booking"));
     }
     let actor = caller
-        .map_or("customer", |caller| caller.user_id.as_str())
+        .map_or(history::GUEST_ACTOR, |caller| caller.user_id.as_str())
         .to_string();
     let changed = apply(deps, &actor, Actor::Customer, booking, action, request).await?;
     BookingView::of(changed)
@@ -190,16 +173,7 @@ async fn apply(
         _ => None,
     };
 
-    let history = HistoryEntry {
-        action: action.name().to_string(),
-        actor: actor_id.to_string(),
-        from_status: before.details.status,
-        to_status: after.details.status,
-        from_start: before.start,
-        to_start: after.start,
-        reason,
-        at: now,
-    };
+    let history = history::entry_write(deps, action.name(), actor_id, &before, &after, reason)?;
     let audit = AuditEntry::by_user(
         deps,
         actor_id,
@@ -213,14 +187,7 @@ async fn apply(
             item: booking_item(&after)?,
             condition: Some(Condition::eq("version", before.details.version)),
         },
-        Write::Put {
-            item: to_item(
-                &keys::booking_history_entry(&before.details.id, &deps.ids.new_id()),
-                &history,
-                None,
-            )?,
-            condition: None,
-        },
+        history,
         audit.write()?,
     ];
     writes.extend(lock_changes(&before, &after)?);

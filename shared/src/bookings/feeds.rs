@@ -84,6 +84,33 @@ pub struct IssuedFeed {
     /// Where calendars subscribe, relative to the API's base URL
     /// (`/v1/calendar/<token>.ics`); it holds the token.
     pub path: String,
+    /// The API's base URL followed by `path`, to paste into a calendar app;
+    /// absent when the request did not say where the API is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `url` with the `webcal` scheme, which opens a subscription in Apple
+    /// Calendar and Outlook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webcal_url: Option<String>,
+}
+
+impl IssuedFeed {
+    /// `feed` with the path and URLs of `token`; `api_base_url` is where the
+    /// request reached the API (`https://api.example.com`), when known.
+    fn new(feed: CalendarFeed, token: &str, api_base_url: Option<&str>) -> Self {
+        let path = format!("/v1/calendar/{token}{FEED_SUFFIX}");
+        let url = api_base_url.map(|base| format!("{}{path}", base.trim_end_matches('/')));
+        let webcal_url = url
+            .as_deref()
+            .and_then(|url| url.split_once("://"))
+            .map(|(_, rest)| format!("webcal://{rest}"));
+        IssuedFeed {
+            feed,
+            path,
+            url,
+            webcal_url,
+        }
+    }
 }
 
 /// How far back a feed reaches (last week's appointments stay visible).
@@ -99,18 +126,15 @@ const MAX_FEED_READS: usize = 10 * MAX_QUERY_LIMIT as usize;
 /// The file name a feed is served under: its token and `.ics`.
 const FEED_SUFFIX: &str = ".ics";
 
-/// The path of the feed whose token is `token`.
-fn feed_path(token: &str) -> String {
-    format!("/v1/calendar/{token}{FEED_SUFFIX}")
-}
-
 /// Creates a feed of the organization's bookings, or of `new.staff_id`'s
-/// (`Permission::ManageBookings`); its token is in the answer only.
+/// (`Permission::ManageBookings`); its token is in the answer only, whose
+/// URLs start with `api_base_url` (see `IssuedFeed::new`).
 pub async fn create_feed(
     deps: &Deps,
     caller: &Caller,
     org_id: &str,
     new: NewFeed,
+    api_base_url: Option<&str>,
 ) -> Result<IssuedFeed> {
     require_org_permission(deps, caller, org_id, Permission::ManageBookings).await?;
     if let Some(staff_id) = &new.staff_id {
@@ -146,10 +170,7 @@ pub async fn create_feed(
         audit,
     ];
     deps.table.transact(writes).await?;
-    Ok(IssuedFeed {
-        feed,
-        path: feed_path(&token),
-    })
+    Ok(IssuedFeed::new(feed, &token, api_base_url))
 }
 
 /// A page of the organization's feeds, without tokens (`Permission::ManageBookings`).
@@ -199,12 +220,14 @@ pub async fn revoke_feed(deps: &Deps, caller: &Caller, org_id: &str, feed_id: &s
 }
 
 /// Gives a feed a new token for the same scope; the old URL answers 404 from
-/// now on (`Permission::ManageBookings`).
+/// now on (`Permission::ManageBookings`). The answer's URLs start with
+/// `api_base_url`, as on creation.
 pub async fn rotate_feed(
     deps: &Deps,
     caller: &Caller,
     org_id: &str,
     feed_id: &str,
+    api_base_url: Option<&str>,
 ) -> Result<IssuedFeed> {
     require_org_permission(deps, caller, org_id, Permission::ManageBookings).await?;
     let current = stored_feed(deps, org_id, feed_id).await?;
@@ -242,10 +265,7 @@ pub async fn rotate_feed(
         audit,
     ];
     transact_on_feed(deps, writes).await?;
-    Ok(IssuedFeed {
-        feed: rotated.feed,
-        path: feed_path(&token),
-    })
+    Ok(IssuedFeed::new(rotated.feed, &token, api_base_url))
 }
 
 /// `GET /v1/calendar/<token>.ics`: the feed's bookings as iCalendar text,

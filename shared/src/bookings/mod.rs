@@ -20,6 +20,7 @@ mod catalog;
 pub mod changes;
 pub mod customers;
 pub mod feeds;
+pub mod history;
 pub mod lifecycle;
 pub mod reminders;
 pub mod schedule;
