@@ -486,12 +486,3 @@ pub fn analytics_day(org_id: &str, date: &str) -> Key {
 pub fn analytics_event(event_id: &str) -> Key {
     Key::new(format!("ANALYTICS_EVENT#{event_id}"), "EVENT")
 }
-
-/// Which booking was a customer's first at an organization (analytics: new
-/// versus returning customers), by the customer's key.
-pub fn analytics_customer(org_id: &str, customer_key: &str) -> Key {
-    Key::new(
-        analytics_days_of(org_id),
-        format!("CUSTOMER#{customer_key}"),
-    )
-}

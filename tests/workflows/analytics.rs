@@ -38,7 +38,6 @@ struct Booking<'a> {
     salon: &'a Business,
     id: String,
     service: (&'a str, &'a str, i64),
-    customer: &'a str,
     new_customer: bool,
     version: i64,
     now: Snapshot,
@@ -50,7 +49,6 @@ impl<'a> Booking<'a> {
         p: &TestPlatform,
         salon: &'a Business,
         service: (&'a str, &'a str, i64),
-        customer: &'a str,
         new_customer: bool,
         start: &str,
         status: BookingStatus,
@@ -59,7 +57,6 @@ impl<'a> Booking<'a> {
             salon,
             id: uuid::Uuid::now_v7().to_string(),
             service,
-            customer,
             new_customer,
             version: 1,
             now: Snapshot {
@@ -82,7 +79,6 @@ impl<'a> Booking<'a> {
             event_id: change_event_id(&self.id, self.version),
             org_id: self.salon.org_id.clone(),
             booking_id: self.id.clone(),
-            customer_key: self.customer.into(),
             new_customer: self.new_customer,
             service_id: self.service.0.into(),
             service_name: self.service.1.into(),
@@ -134,16 +130,8 @@ async fn changes_are_counted_once_on_the_local_day_of_the_start(p: TestPlatform)
 
     // Monday 2 March, 10:00 in Berlin: made, completed, paid; its creation
     // is delivered twice.
-    let mut cut = Booking::create(
-        &p,
-        &salon,
-        haircut,
-        "ada@example.com",
-        true,
-        "2026-03-02T09:00:00Z",
-        Confirmed,
-    )
-    .await;
+    let mut cut =
+        Booking::create(&p, &salon, haircut, true, "2026-03-02T09:00:00Z", Confirmed).await;
     p.platform.drain_queues().await.unwrap();
     booking_changed(&p.platform.deps, &cut.change(None))
         .await
@@ -152,23 +140,14 @@ async fn changes_are_counted_once_on_the_local_day_of_the_start(p: TestPlatform)
     cut.changed(&p, |b| b.payment_status = PaymentStatus::Paid)
         .await;
     // Wednesday 4 March, 15:00: made pending, then cancelled.
-    let mut cancelled = Booking::create(
-        &p,
-        &salon,
-        colour,
-        "ada@example.com",
-        false,
-        "2026-03-04T14:00:00Z",
-        Pending,
-    )
-    .await;
+    let mut cancelled =
+        Booking::create(&p, &salon, colour, false, "2026-03-04T14:00:00Z", Pending).await;
     cancelled.changed(&p, |b| b.status = Cancelled).await;
     // Monday 9 March, 10:00 again.
     Booking::create(
         &p,
         &salon,
         haircut,
-        "ada@example.com",
         false,
         "2026-03-09T09:00:00Z",
         Confirmed,
@@ -176,16 +155,7 @@ async fn changes_are_counted_once_on_the_local_day_of_the_start(p: TestPlatform)
     .await;
     // 23:30 UTC on Saturday 28 March is 00:30 on Sunday 29 March in Berlin,
     // the night its clocks go forward.
-    Booking::create(
-        &p,
-        &salon,
-        haircut,
-        "+4915112345678",
-        true,
-        "2026-03-28T23:30:00Z",
-        Confirmed,
-    )
-    .await;
+    Booking::create(&p, &salon, haircut, true, "2026-03-28T23:30:00Z", Confirmed).await;
     // One message per change sent since the first drain: the duplicate, 2, 2, 1 and 1.
     assert_eq!(p.platform.drain_queues().await.unwrap(), 7);
 
@@ -300,7 +270,6 @@ async fn a_reschedule_moves_the_counts(p: TestPlatform) {
         &p,
         &salon,
         haircut,
-        "ada@example.com",
         true,
         "2026-03-10T09:00:00Z",
         BookingStatus::Confirmed,

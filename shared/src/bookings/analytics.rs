@@ -65,10 +65,7 @@ pub struct BookingChange {
     pub event_id: String,
     pub org_id: String,
     pub booking_id: String,
-    /// A stable id of the customer: their customer record id when there is one,
-    /// else their lower-cased email or phone.
-    pub customer_key: String,
-    /// This is the customer's first booking at the organization.
+    /// The booking is the customer's first at the organization.
     pub new_customer: bool,
     pub service_id: String,
     pub service_name: String,
@@ -101,31 +98,29 @@ pub async fn booking_changed(deps: &Deps, change: &BookingChange) -> Result<()> 
     Ok(())
 }
 
-/// Sends a booking's creation (`before: None`) or change (call it once its
-/// transaction has committed). A customer is known by their lower-cased email,
-/// else their phone; whether they were new is decided once, at their first
-/// booking, so every change of a booking counts them the same way.
+/// Sends a booking's creation (`before: None`) or change; call it once its
+/// transaction has committed.
 pub async fn booking_saved(deps: &Deps, before: Option<&Booking>, booking: &Booking) -> Result<()> {
-    let details = &booking.details;
-    let customer = &details.customer;
-    let customer_key = match &customer.email {
-        Some(email) => email.to_lowercase(),
-        None => customer.phone.clone(),
-    };
-    let new_customer = first_booking(deps, &details.org_id, &customer_key, &details.id).await?;
-    let change = BookingChange {
-        event_id: change_event_id(&details.id, details.version),
-        org_id: details.org_id.clone(),
-        booking_id: details.id.clone(),
-        customer_key,
-        new_customer,
-        service_id: details.service_id.clone(),
-        service_name: details.service_name.clone(),
-        timezone: details.timezone.clone(),
-        before: before.map(Snapshot::of),
-        after: Snapshot::of(booking),
-    };
-    booking_changed(deps, &change).await
+    booking_changed(deps, &BookingChange::of(before, booking)).await
+}
+
+impl BookingChange {
+    /// The change that brought `booking` (from `before`, `None` when new) to
+    /// its current version.
+    pub fn of(before: Option<&Booking>, booking: &Booking) -> BookingChange {
+        let details = &booking.details;
+        BookingChange {
+            event_id: change_event_id(&details.id, details.version),
+            org_id: details.org_id.clone(),
+            booking_id: details.id.clone(),
+            new_customer: booking.new_customer,
+            service_id: details.service_id.clone(),
+            service_name: details.service_name.clone(),
+            timezone: details.timezone.clone(),
+            before: before.map(Snapshot::of),
+            after: Snapshot::of(booking),
+        }
+    }
 }
 
 impl Snapshot {
@@ -136,28 +131,6 @@ impl Snapshot {
             price: booking.details.price.clone(),
             start: booking.start,
         }
-    }
-}
-
-/// Whether `booking_id` is the first booking of `customer_key` at the
-/// organization: the first to claim the customer's marker keeps it, so asking
-/// again for the same booking (a retry) gives the same answer.
-async fn first_booking(
-    deps: &Deps,
-    org_id: &str,
-    customer_key: &str,
-    booking_id: &str,
-) -> Result<bool> {
-    let key = keys::analytics_customer(org_id, customer_key);
-    let marker = to_item(&key, &json!({ "first_booking_id": booking_id }), None)?;
-    match deps.table.put(marker, Some(Condition::NotExists)).await {
-        Ok(()) => Ok(true),
-        Err(TableError::ConditionFailed) => {
-            let first = deps.table.get(&key).await?;
-            let first_id = first.as_ref().and_then(|item| item.get("first_booking_id"));
-            Ok(first_id.and_then(Value::as_str) == Some(booking_id))
-        }
-        Err(other) => Err(other.into()),
     }
 }
 

@@ -104,6 +104,10 @@ pub struct Booking {
     /// `token_hash` of the manage token; the token is never stored.
     pub manage_token_hash: String,
     pub updated_at: Timestamp,
+    /// It was the customer's first booking at the organization: its customer
+    /// record was made for it (analytics counts new versus returning).
+    #[serde(default)]
+    pub new_customer: bool,
     /// When it was last moved to a new time; none of its reminders falls
     /// due before then (`reminders`). `None` until the first reschedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +294,7 @@ pub async fn book(
         end,
         user_id: caller.map(|c| c.user_id.clone()),
         customer_id: link.customer_id.clone(),
+        new_customer: link.is_new,
         manage_token_hash: token_hash(&token),
         rescheduled_at: None,
         updated_at: now,
@@ -344,6 +349,7 @@ pub async fn book(
                     link =
                         customers::link_for_booking(deps, &offer.org.id, &contact, user_id).await?;
                     booking.customer_id = link.customer_id.clone();
+                    booking.new_customer = link.is_new;
                     continue;
                 }
                 // A lock cell went meanwhile: try the next free staff member.

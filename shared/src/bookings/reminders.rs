@@ -231,6 +231,7 @@ mod tests {
                 version: 1,
             },
             customer_id: "c-1".into(),
+            new_customer: true,
             start: at(start),
             end: at(start) + SignedDuration::from_mins(30),
             user_id: None,
