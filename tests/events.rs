@@ -317,7 +317,7 @@ async fn booking_reminders_event_runs_the_due_reminders() {
     let report = booking_reminders::handle(&p.platform.deps, scheduled)
         .await
         .unwrap();
-    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(report.reminders.sent, 1, "{report:?}");
     let mail = p.last_mail(to, "booking_reminder").await;
     assert!(mail.text.contains(start), "{mail:?}");
 }

@@ -123,7 +123,7 @@ pub fn window_start(now: i64, watermark: Option<i64>) -> i64 {
     watermark.map_or(oldest, |w| (w - SLACK.as_secs()).max(oldest))
 }
 
-fn entry_key(kind: &str, due_secs: i64, target_id: &str) -> Key {
+pub(crate) fn entry_key(kind: &str, due_secs: i64, target_id: &str) -> Key {
     keys::due_entry(kind, &hour_bucket(due_secs), due_secs, target_id)
 }
 

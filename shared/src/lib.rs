@@ -18,6 +18,7 @@ pub mod mail;
 pub mod media;
 pub mod notifications;
 pub mod organizations;
+pub mod outbox;
 pub mod paging;
 pub mod queue;
 pub mod records;

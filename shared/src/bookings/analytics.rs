@@ -37,6 +37,7 @@ use crate::{
     accounts::Caller,
     error::{Error, Result},
     keys,
+    outbox::Outbox,
     queue::enqueue,
     records::to_item,
     roles::Permission,
@@ -98,10 +99,10 @@ pub async fn booking_changed(deps: &Deps, change: &BookingChange) -> Result<()> 
     Ok(())
 }
 
-/// Sends a booking's creation (`before: None`) or change; call it once its
-/// transaction has committed.
-pub async fn booking_saved(deps: &Deps, before: Option<&Booking>, booking: &Booking) -> Result<()> {
-    booking_changed(deps, &BookingChange::of(before, booking)).await
+/// Adds a booking's creation (`before: None`) or change to the outbox of its
+/// transaction: the analytics worker gets it once the change commits.
+pub fn record(outbox: &mut Outbox, before: Option<&Booking>, booking: &Booking) -> Result<()> {
+    outbox.push(BOOKING_EVENTS_QUEUE, &BookingChange::of(before, booking))
 }
 
 impl BookingChange {

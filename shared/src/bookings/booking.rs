@@ -32,8 +32,9 @@ use crate::{
     error::{Error, FieldError, Result},
     idempotency::{self, KEEP_FOR},
     keys,
-    notifications::{Audience, NotificationType, emit},
+    notifications::{Audience, NotificationType, emit_in},
     organizations::{Organization, validate},
+    outbox::Outbox,
     paging::{Page, PageParams},
     records::{self, to_item},
     roles::{OrgRole, Permission},
@@ -299,7 +300,7 @@ pub async fn book(
         rescheduled_at: None,
         updated_at: now,
     };
-    let mut committed = false;
+    let mut committed = None;
     'staff: for resource in free {
         booking.details.staff_id = resource;
         for _ in 0..CONFLICT_ATTEMPTS {
@@ -327,9 +328,11 @@ pub async fn book(
                 &booking,
                 None,
             )?);
+            let outbox = new_booking_outbox(deps, &offer, &booking)?;
+            writes.push(outbox.write()?);
             match deps.table.transact(writes).await {
                 Ok(()) => {
-                    committed = true;
+                    committed = Some(outbox);
                     break 'staff;
                 }
                 Err(TableError::TransactionConflict) => continue,
@@ -359,11 +362,10 @@ pub async fn book(
         }
         return Err(Error::Table(TableError::TransactionConflict));
     }
-    if !committed {
+    let Some(outbox) = committed else {
         return Err(Error::SlotTaken);
-    }
-    notify_new_booking(deps, &offer, &booking).await?;
-    analytics::booking_saved(deps, None, &booking).await?;
+    };
+    outbox.send(deps).await;
     Ok(Booked {
         booking_id: id,
         manage_token: token,
@@ -601,9 +603,12 @@ pub(super) fn customer_contact(
     })
 }
 
-/// Tells the business about the new booking, and the customer that it is
-/// confirmed or that their request arrived, with the booking's `.ics`.
-async fn notify_new_booking(deps: &Deps, offer: &Offer, booking: &Booking) -> Result<()> {
+/// The outbox of a new booking: the business hears of it, the customer that
+/// it is confirmed or that their request arrived (with the booking's `.ics`),
+/// and analytics counts it.
+fn new_booking_outbox(deps: &Deps, offer: &Offer, booking: &Booking) -> Result<Outbox> {
+    let mut outbox = Outbox::new(deps, super::OUTBOX);
+    analytics::record(&mut outbox, None, booking)?;
     let start = local_rfc3339(booking.start, &offer.tz);
     let org_id = Some(booking.details.org_id.clone());
     let pending = booking.details.status == BookingStatus::Pending;
@@ -626,16 +631,16 @@ async fn notify_new_booking(deps: &Deps, offer: &Offer, booking: &Booking) -> Re
         },
         link,
     );
-    emit(
+    emit_in(
+        &mut outbox,
         deps,
         NotificationType::BookingRequested,
         business,
         org_id.clone(),
         for_business,
-    )
-    .await?;
+    )?;
     let Some((customer, link)) = customer_contact(deps, booking)? else {
-        return Ok(());
+        return Ok(outbox);
     };
     let kind = if pending {
         NotificationType::BookingRequested
@@ -651,7 +656,8 @@ async fn notify_new_booking(deps: &Deps, offer: &Offer, booking: &Booking) -> Re
         link,
     );
     attach_calendar_event(&mut for_customer, booking, &offer.org)?;
-    emit(deps, kind, customer, org_id, for_customer).await
+    emit_in(&mut outbox, deps, kind, customer, org_id, for_customer)?;
+    Ok(outbox)
 }
 
 /// Adds the booking's calendar event to a customer's notification data; the

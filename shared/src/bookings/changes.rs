@@ -7,8 +7,9 @@
 //! read), its history entry, the audit entry, and the lock cells it releases
 //! or takes (a reschedule releases the cells only the old time holds and takes
 //! those only the new time holds, so it never holds two times at once and
-//! never loses its own), and the customer's history and counters. Then the
-//! other side is told and the change goes to analytics.
+//! never loses its own), the customer's history and counters, and the outbox
+//! (`crate::outbox`) with the news for the other side and the analytics event,
+//! sent once the transaction commits.
 
 use std::collections::BTreeSet;
 
@@ -34,8 +35,9 @@ use crate::{
     audit::{AuditAction, AuditEntry},
     error::{Error, Result},
     keys,
-    notifications::{NotificationType, emit},
+    notifications::{NotificationType, emit_in},
     organizations::{Organization, store as org_store},
+    outbox::Outbox,
     roles::Permission,
     table::{Condition, TableError, Write},
 };
@@ -198,6 +200,11 @@ async fn apply(
         Some(&before.visit_facts()),
         &after.visit_facts(),
     )?);
+    let mut outbox = Outbox::new(deps, super::OUTBOX);
+    let org = offer.as_ref().map(|offer| &offer.org);
+    notify(deps, &mut outbox, actor, action, &before, &after, org).await?;
+    analytics::record(&mut outbox, Some(&before), &after)?;
+    writes.push(outbox.write()?);
     match deps.table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::TransactionConditionFailed { index: 0 }) => {
@@ -207,16 +214,7 @@ async fn apply(
         Err(TableError::TransactionConditionFailed { .. }) => return Err(Error::SlotTaken),
         Err(e) => return Err(e.into()),
     }
-    notify(
-        deps,
-        actor,
-        action,
-        &before,
-        &after,
-        offer.as_ref().map(|offer| &offer.org),
-    )
-    .await?;
-    analytics::booking_saved(deps, Some(&before), &after).await?;
+    outbox.send(deps).await;
     Ok(after)
 }
 
@@ -348,13 +346,14 @@ fn summary(before: &Booking, after: &Booking, action: Action) -> String {
     }
 }
 
-/// Tells the other side of a change: the business (owners, admins, managers)
+/// Adds to the change's outbox the news for the other side: the business (owners, admins, managers)
 /// when the customer cancels or reschedules; the customer of everything the
 /// business does. The customer's news of a confirm, decline, cancel or
 /// reschedule carries the booking's `.ics`, so a calendar that imported the
 /// booking before moves or drops the event.
 async fn notify(
     deps: &Deps,
+    outbox: &mut Outbox,
     actor: Actor,
     action: Action,
     before: &Booking,
@@ -406,12 +405,12 @@ async fn notify(
         };
         attach_calendar_event(&mut data, after, &org)?;
     }
-    emit(
+    emit_in(
+        outbox,
         deps,
         kind,
         audience,
         Some(after.details.org_id.clone()),
         data,
     )
-    .await
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{Deps, error::Result, queue::enqueue};
+use crate::{Deps, error::Result, outbox::Outbox, queue::enqueue};
 
 /// The queue notifications go through before fan-out.
 pub const NOTIFICATIONS_QUEUE: &str = "notifications";
@@ -206,6 +206,24 @@ pub struct Notification {
     pub data: Value,
 }
 
+impl Notification {
+    pub fn new(
+        id: String,
+        kind: NotificationType,
+        audience: Audience,
+        org_id: Option<String>,
+        data: Value,
+    ) -> Notification {
+        Notification {
+            id,
+            kind,
+            audience,
+            org_id,
+            data,
+        }
+    }
+}
+
 /// Puts a notification on the notifications queue for fan-out.
 pub async fn emit(
     deps: &Deps,
@@ -214,8 +232,23 @@ pub async fn emit(
     org_id: Option<String>,
     data: Value,
 ) -> Result<()> {
-    let id = deps.ids.new_id();
-    enqueue_notification(deps, id, kind, audience, org_id, data).await
+    let notification = Notification::new(deps.ids.new_id(), kind, audience, org_id, data);
+    enqueue(&*deps.queue, NOTIFICATIONS_QUEUE, &notification).await?;
+    Ok(())
+}
+
+/// Adds a notification to a change's outbox: it goes out once the change
+/// commits (`outbox`), and never for a change that did not.
+pub fn emit_in(
+    outbox: &mut Outbox,
+    deps: &Deps,
+    kind: NotificationType,
+    audience: Audience,
+    org_id: Option<String>,
+    data: Value,
+) -> Result<()> {
+    let notification = Notification::new(deps.ids.new_id(), kind, audience, org_id, data);
+    outbox.push(NOTIFICATIONS_QUEUE, &notification)
 }
 
 /// Emits a notification whose id is derived from `dedupe_key` and `due_at`, so
@@ -231,24 +264,7 @@ pub async fn emit_once(
     data: Value,
 ) -> Result<()> {
     let id = deterministic_id(dedupe_key, due_at);
-    enqueue_notification(deps, id, kind, audience, org_id, data).await
-}
-
-async fn enqueue_notification(
-    deps: &Deps,
-    id: String,
-    kind: NotificationType,
-    audience: Audience,
-    org_id: Option<String>,
-    data: Value,
-) -> Result<()> {
-    let notification = Notification {
-        id,
-        kind,
-        audience,
-        org_id,
-        data,
-    };
+    let notification = Notification::new(id, kind, audience, org_id, data);
     enqueue(&*deps.queue, NOTIFICATIONS_QUEUE, &notification).await?;
     Ok(())
 }

@@ -1,0 +1,117 @@
+//! The messages a change promises to send (notifications, analytics events),
+//! kept with the change: a transactional outbox on the due index (`due`).
+//!
+//! A use-case collects its messages in an `Outbox`, adds `Outbox::write` to its
+//! own transaction, and once that commits calls `Outbox::send`: the messages
+//! are enqueued and the entry deleted. Should the queue fail after the commit
+//! (or the function stop), the entry stays, and `relay` (run by a schedule)
+//! sends it once it falls due, `RELAY_AFTER` later. So a committed change never
+//! loses its messages, and a change that did not commit sends none. A message
+//! may go twice (sent, then the entry's delete failed): every consumer is
+//! idempotent per message (notification ids, analytics event ids).
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{
+    Deps,
+    due::{self, DueEntry, RunReport},
+    error::{Error, Result},
+    table::Write,
+};
+
+/// How long after its change an unsent entry falls due for `relay`: longer
+/// than a request takes to send it itself, so the two rarely both send.
+pub const RELAY_AFTER: SignedDuration = SignedDuration::from_mins(2);
+
+/// One message for one queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Message {
+    queue: String,
+    body: Value,
+}
+
+/// The messages of one change, under the due-entry kind of their owner.
+#[derive(Debug)]
+pub struct Outbox {
+    kind: &'static str,
+    id: String,
+    due_at: jiff::Timestamp,
+    messages: Vec<Message>,
+}
+
+impl Outbox {
+    pub fn new(deps: &Deps, kind: &'static str) -> Outbox {
+        let now = deps.clock.now();
+        Outbox {
+            kind,
+            id: deps.ids.new_id(),
+            due_at: now.checked_add(RELAY_AFTER).unwrap_or(now),
+            messages: Vec::new(),
+        }
+    }
+
+    /// Adds a message for `queue`.
+    pub fn push(&mut self, queue: &str, body: &impl Serialize) -> Result<()> {
+        let body = serde_json::to_value(body)
+            .map_err(|e| Error::Internal(format!("outbox message for {queue}: {e}")))?;
+        self.messages.push(Message {
+            queue: queue.to_string(),
+            body,
+        });
+        Ok(())
+    }
+
+    /// The write keeping the messages, for the change's own transaction.
+    pub fn write(&self) -> Result<Write> {
+        due::put(
+            self.kind,
+            self.due_at,
+            &self.id,
+            json!({ "messages": self.messages }),
+        )
+    }
+
+    /// Sends the messages of a committed change and deletes the entry. A
+    /// failure is logged, not returned: the change stands, and `relay` sends
+    /// the messages later.
+    pub async fn send(self, deps: &Deps) {
+        let sent = async {
+            send_all(deps, &self.messages).await?;
+            deps.table
+                .delete(
+                    &due::entry_key(self.kind, self.due_at.as_second(), &self.id),
+                    None,
+                )
+                .await?;
+            Ok::<_, Error>(())
+        };
+        if let Err(error) = sent.await {
+            tracing::warn!(kind = self.kind, id = %self.id, %error, "outbox left for the relay");
+        }
+    }
+}
+
+async fn send_all(deps: &Deps, messages: &[Message]) -> Result<()> {
+    for message in messages {
+        let body = message.body.to_string();
+        deps.queue
+            .send(&message.queue, &body, std::time::Duration::ZERO)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One run of the relay: sends every entry of `kind` left unsent.
+pub async fn relay(deps: &Deps, kind: &str) -> Result<RunReport> {
+    due::run(deps, kind, |deps, entry| Box::pin(relay_entry(deps, entry))).await
+}
+
+async fn relay_entry(deps: &Deps, entry: &DueEntry) -> Result<bool> {
+    let messages: Vec<Message> = serde_json::from_value(entry.payload["messages"].clone())
+        .map_err(|e| Error::Internal(format!("outbox entry {}: {e}", entry.target_id)))?;
+    tracing::warn!(kind = %entry.kind, id = %entry.target_id, "relaying an unsent outbox");
+    send_all(deps, &messages).await?;
+    Ok(true)
+}
