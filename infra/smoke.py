@@ -2,8 +2,9 @@
 through a photo upload, a rejected then approved verification and its public
 page; a schedule, staff and a service in Europe/Berlin; availability across the
 spring DST change; booking, a refused overlap, 50 concurrent bookings without
-overlap, reschedule, cancel, deadlines, one reminder for two schedule runs, the
-calendar feed, analytics and customers.
+overlap, reschedule, cancel, deadlines, one reminder for two schedule runs,
+payment and completion with the customer told, the history, a viewer's and an
+outsider's access, the calendar feed, analytics and customers.
 
 Against a fresh runner (it moves the runner's clock):
     PLATFORM_ADMINS=admin@example.com cargo dev --port 3111 --data-dir /tmp/smoke &
@@ -92,10 +93,33 @@ ok(len(rem) == 1, f"one reminder after two runs: {len(rem)}")
 call("POST", "/_dev/clock", {"now": "2027-03-25T09:05:00Z"})
 s, r = call("POST", f"/v1/bookings/{b2['booking_id']}/cancel?token={b2['manage_token']}", {}); ok(s == 409, f"cancelled cannot be cancelled again {s}")
 s, r = call("POST", f"/v1/bookings/{bid}/cancel?token={tok}", {}); ok(s == 409 and r["code"] == "change_deadline_passed", f"deadline {s} {r and r.get('deadline')}")
+# After the visit: paid by card and completed; the customer hears of both, and
+# the history tells the whole story.
+login = call("POST", "/v1/auth/login", {"email": "owner@smoke.test", "password": "correct horse battery", "device_id": "d1"})[1]["access_token"]
+s, r = call("POST", f"/v1/orgs/{oid}/bookings/{bid}/mark-paid", {"method": "card"}, login); ok(s == 200 and r["payment_status"] == "paid", f"mark paid {s}")
+s, r = call("POST", f"/v1/orgs/{oid}/bookings/{bid}/complete", {}, login); ok(s == 200 and r["status"] == "completed", f"complete {s}")
+time.sleep(3)
+chloe = {m["type"]: m for m in mails() if m["to"] == "chloe@example.com"}
+ok({"booking_paid", "booking_completed", "booking_cancelled"} <= set(chloe), f"customer told: {sorted(chloe)}")
+ok("30.00 EUR" in chloe.get("booking_paid", {}).get("text", ""), "receipt names the amount")
+ok([a["filename"] for a in chloe.get("booking_cancelled", {}).get("attachments", [])] == ["booking.ics"], "cancel email carries the .ics")
+s, h = call("GET", f"/v1/orgs/{oid}/bookings/{bid}/history", token=login)
+ok(s == 200 and [e["action"] for e in h["items"]] == ["book", "reschedule", "mark-paid", "complete"], f"history {s} {[e['action'] for e in h['items']] if s == 200 else h}")
+# A viewer reads the calendar but may not change bookings; an outsider sees nothing.
+s, _ = call("POST", f"/v1/orgs/{oid}/invites", {"email": "viewer@smoke.test", "role": "viewer"}, login); ok(s == 201, f"invite viewer {s}")
+viewer = user("viewer@smoke.test")
+code = [l for m in mails() if m["to"] == "viewer@smoke.test" and m["type"] == "invite" for l in m["links"]][0].rstrip("/").rsplit("/", 1)[1]
+s, _ = call("POST", f"/v1/invites/{code}/accept", None, viewer); ok(s in (200, 201), f"accept invite {s}")
+s, _ = call("GET", f"/v1/orgs/{oid}/bookings?from=2027-03-24&to=2027-03-24", token=viewer); ok(s == 200, f"viewer reads bookings {s}")
+s, _ = call("POST", f"/v1/orgs/{oid}/bookings/{bid}/no-show", {}, viewer); ok(s == 403, f"viewer cannot change a booking {s}")
+outsider = user("outsider@smoke.test")
+s, _ = call("GET", f"/v1/orgs/{oid}/bookings/{bid}", token=outsider); ok(s == 404, f"outsider gets 404 {s}")
 call("POST", "/_dev/clock", {"now": "2027-03-22T07:00:00Z"})
 login = call("POST", "/v1/auth/login", {"email": "owner@smoke.test", "password": "correct horse battery", "device_id": "d1"})[1]["access_token"]
 s, feed = call("POST", f"/v1/orgs/{oid}/calendar-feeds", {}, login); ok(s == 201, f"feed {s}")
 s, ics = call("GET", feed["path"]); ok(s == 200 and ics.startswith("BEGIN:VCALENDAR") and "END:VCALENDAR" in ics and ics.count("BEGIN:VEVENT") >= 3, f"ics feed {s}")
+ok(feed.get("url", "").startswith(B) and feed.get("webcal_url", "").startswith("webcal://"), f"feed url {feed.get('url')}")
+with urllib.request.urlopen(feed["url"]) as r: ok(r.read().decode().startswith("BEGIN:VCALENDAR"), "feed url serves the calendar")
 s, an = call("GET", f"/v1/orgs/{oid}/analytics/bookings?from=2027-03-20&to=2027-03-31&granularity=week", token=login); ok(s == 200, f"analytics {s}")
 s, cs = call("GET", f"/v1/orgs/{oid}/customers?q=chlo", token=login); ok(s == 200 and len(cs["items"]) == 1, f"customers {s} {len(cs['items']) if s==200 else cs}")
 print("FAILED", ok.failed); sys.exit(1 if ok.failed else 0)
