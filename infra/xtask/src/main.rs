@@ -113,7 +113,7 @@ fn test(cargo_test_args: &[String]) -> ExitCode {
     });
 
     if tools_ready {
-        match MotoServer::start(&target_dir(&root)) {
+        match MotoServer::start(&root, &target_dir(&root)) {
             Ok(moto) => {
                 outcomes.push(StepOutcome {
                     name: "moto server",
@@ -238,13 +238,16 @@ fn show(command: &Command) -> String {
 
 /// A moto server on a free loopback port, stopped when dropped. On Ctrl-C the
 /// terminal signals the whole process group, moto included, so it stops too.
+/// It runs through `infra/xtask/moto_server.py`, which gives moto DynamoDB's
+/// isolation (one DynamoDB request at a time), so tests may run transactions
+/// concurrently.
 struct MotoServer {
     child: Child,
     port: u16,
 }
 
 impl MotoServer {
-    fn start(target_dir: &Path) -> Result<Self, StepError> {
+    fn start(root: &Path, target_dir: &Path) -> Result<Self, StepError> {
         let port = free_port()?;
         std::fs::create_dir_all(target_dir).map_err(|error| StepError::Io {
             context: format!("creating {}", target_dir.display()),
@@ -261,7 +264,8 @@ impl MotoServer {
         })?;
         let mut command = Command::new("python3");
         command
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
+            .arg(root.join("infra/xtask/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p"])
             .arg(port.to_string())
             .stdin(Stdio::null())
             .stdout(log)
