@@ -9,6 +9,25 @@ use crate::{
     platform::{Reply, TestPlatform},
 };
 
+/// Monday 2027-03-22, 07:00 in Berlin (UTC+01:00 until the spring change on
+/// the 28th): "now" in the booking tests.
+pub const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
+/// The password of the accounts the booking tests make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// With the clock at `MONDAY_MORNING`: an owner signed in as
+/// `owner@<slug>.test`, and their business (`business`) in Berlin.
+pub async fn owner_and_business(p: &TestPlatform, slug: &str) -> (Reply, Business) {
+    p.platform
+        .clock
+        .set(MONDAY_MORNING.parse().expect("a timestamp"));
+    let owner = p
+        .signed_in(&format!("owner@{slug}.test"), PASSWORD, "d")
+        .await;
+    let business = business(p, &owner, slug, "Europe/Berlin").await;
+    (owner, business)
+}
+
 /// A business made by `business`.
 pub struct Business {
     pub org_id: String,

@@ -4,7 +4,7 @@
 //! booking's history.
 
 use platform_tests::{
-    bookings::{Business, business, send_ok, weekday_hours},
+    bookings::{Business, PASSWORD, owner_and_business, send_ok, weekday_hours},
     on_both_backends,
     orgs::{add_member, token, user_id},
     platform::{Reply, TestPlatform},
@@ -20,23 +20,11 @@ on_both_backends!(
     the_history_tells_the_whole_story,
 );
 
-const PASSWORD: &str = "correct horse battery";
-/// Monday 2027-03-22, 07:00 in Berlin.
-const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
 const NINE: &str = "2027-03-23T09:00:00+01:00";
 /// An hour later, on the same morning (the clock never goes back past a
 /// message sent, which would hide it until the clock catches up).
 const MONDAY_LATER: &str = "2027-03-22T07:00:00Z";
 const TEN: &str = "2027-03-23T10:00:00+01:00";
-
-async fn owner_and_business(p: &TestPlatform, slug: &str) -> (Reply, Business) {
-    p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
-    let owner = p
-        .signed_in(&format!("owner@{slug}.test"), PASSWORD, "d")
-        .await;
-    let business = business(p, &owner, slug, "Europe/Berlin").await;
-    (owner, business)
-}
 
 /// A guest's haircut at `start` with the first staff member; the reply body.
 async fn book(p: &TestPlatform, b: &Business, start: &str) -> Reply {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::{body::Body, http::Request};
 use jiff::Timestamp;
 use platform_tests::{
-    bookings::{Business, business, send_ok},
+    bookings::{Business, PASSWORD, business, owner_and_business, send_ok},
     counting::CountingTable,
     on_both_backends,
     orgs::{add_member, refused_fields, token},
@@ -27,19 +27,6 @@ on_both_backends!(
     signed_in_bookings_and_the_calendars_stay_within_their_organization,
     fifty_concurrent_bookings_never_overlap,
 );
-
-const PASSWORD: &str = "correct horse battery";
-/// Monday 2027-03-22, 07:00 in Berlin: the week before the spring change.
-const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
-
-async fn owner_and_business(p: &TestPlatform, slug: &str) -> (Reply, Business) {
-    p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
-    let owner = p
-        .signed_in(&format!("owner@{slug}.test"), PASSWORD, "d")
-        .await;
-    let business = business(p, &owner, slug, "Europe/Berlin").await;
-    (owner, business)
-}
 
 async fn availability(p: &TestPlatform, slug: &str, query: &str) -> Reply {
     p.call(

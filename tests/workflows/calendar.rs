@@ -7,7 +7,7 @@ use axum::{body::Body, http::Request};
 use http_body_util::BodyExt;
 use icalendar::{Calendar, Component};
 use platform_tests::{
-    bookings::{Business, business, send_ok, weekday_hours},
+    bookings::{Business, MONDAY_MORNING, PASSWORD, business, send_ok, weekday_hours},
     on_both_backends,
     orgs::{add_member, audit_actions, refused_fields, token},
     platform::{Reply, TestPlatform},
@@ -21,8 +21,6 @@ on_both_backends!(
     feeds_hold_their_bookings_as_icalendar,
     the_confirmation_email_carries_the_booking_ics,
 );
-
-const PASSWORD: &str = "correct horse battery";
 
 async fn owner(p: &TestPlatform) -> Reply {
     p.signed_in("owner@example.com", PASSWORD, "d1").await
@@ -273,9 +271,6 @@ async fn only_managers_and_up_manage_feeds(p: TestPlatform) {
         );
     }
 }
-
-/// Monday 2027-03-22, 07:00 in Berlin (UTC+1 until the 28th).
-const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
 
 /// Books a 30-minute haircut as a guest; returns the booking id.
 async fn book_haircut(

@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 use local::Backend;
 use platform_tests::{
     aws,
-    bookings::{book_haircut, business},
+    bookings::{MONDAY_MORNING, PASSWORD, book_haircut, owner_and_business},
     on_both_backends,
     orgs::token,
     platform::TestPlatform,
@@ -24,9 +24,6 @@ use shared::{
 
 on_both_backends!(an_outbox_left_unsent_is_relayed_once);
 
-const PASSWORD: &str = "correct horse battery";
-/// Monday 2027-03-22, 07:00 in Berlin.
-const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
 const RELAYED_LATER: SignedDuration = RELAY_AFTER
     .checked_add(SignedDuration::from_secs(1))
     .unwrap();
@@ -105,9 +102,7 @@ async fn a_change_whose_messages_fail_to_send_is_relayed_later() {
         mail_from: "no-reply@platform.test".into(),
     };
     let p = TestPlatform::in_dir(dir.clone(), backend.clone()).await;
-    p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
-    let owner = p.signed_in("owner@outbox-salon.test", PASSWORD, "d").await;
-    let salon = business(&p, &owner, "outbox-salon", "Europe/Berlin").await;
+    let (owner, salon) = owner_and_business(&p, "outbox-salon").await;
     let to = "chloe@example.test";
     let id = book_haircut(&p, &salon, "2027-03-23T09:00:00+01:00", to, None).await;
     p.platform.drain_queues().await.unwrap();

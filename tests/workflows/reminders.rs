@@ -10,10 +10,10 @@
 //! entries behind.
 
 use platform_tests::{
-    bookings::{Business, book_haircut, business},
+    bookings::{PASSWORD, book_haircut, owner_and_business},
     on_both_backends,
     orgs::token,
-    platform::{Reply, TestPlatform},
+    platform::TestPlatform,
 };
 use serde_json::{Value, json};
 use shared::{
@@ -30,21 +30,9 @@ on_both_backends!(
     a_missed_run_catches_up_on_bookings_still_ahead,
 );
 
-const PASSWORD: &str = "correct horse battery";
 const KIND: &str = "booking_reminder";
-/// Monday 2027-03-22, 07:00 in Berlin (UTC+01:00 until the 28th).
-const MONDAY_MORNING: &str = "2027-03-22T06:00:00Z";
 /// Thursday 10:00 in Berlin: three days ahead.
 const THURSDAY_TEN: &str = "2027-03-25T10:00:00+01:00";
-
-async fn salon(p: &TestPlatform, slug: &str) -> (Reply, Business) {
-    set_clock(p, MONDAY_MORNING).await;
-    let owner = p
-        .signed_in(&format!("owner@{slug}.test"), PASSWORD, "d")
-        .await;
-    let business = business(p, &owner, slug, "Europe/Berlin").await;
-    (owner, business)
-}
 
 async fn set_clock(p: &TestPlatform, now: &str) {
     let reply = p
@@ -100,7 +88,7 @@ async fn change_booking(p: &TestPlatform, id: &str, change: impl FnOnce(&mut Boo
 }
 
 async fn a_booking_days_ahead_gets_each_reminder_once(p: TestPlatform) {
-    let (_owner, b) = salon(&p, "ahead-salon").await;
+    let (_owner, b) = owner_and_business(&p, "ahead-salon").await;
     let to = "chloe@example.test";
     let id = book_haircut(&p, &b, THURSDAY_TEN, to, None).await;
 
@@ -156,7 +144,7 @@ async fn a_booking_days_ahead_gets_each_reminder_once(p: TestPlatform) {
 }
 
 async fn a_booking_made_hours_ahead_gets_no_day_before_reminder(p: TestPlatform) {
-    let (_owner, b) = salon(&p, "late-salon").await;
+    let (_owner, b) = owner_and_business(&p, "late-salon").await;
     let to = "chloe@late.test";
     // Five hours ahead: Tuesday 10:00 in Berlin, booked at 04:00Z, signed in.
     set_clock(&p, "2027-03-23T04:00:00Z").await;
@@ -182,7 +170,7 @@ async fn a_booking_made_hours_ahead_gets_no_day_before_reminder(p: TestPlatform)
 }
 
 async fn a_booking_moved_into_its_last_day_gets_no_day_before_reminder(p: TestPlatform) {
-    let (_owner, b) = salon(&p, "moved-late-salon").await;
+    let (_owner, b) = owner_and_business(&p, "moved-late-salon").await;
     let to = "chloe@moved-late.test";
     let id = book_haircut(&p, &b, THURSDAY_TEN, to, None).await;
     // Wednesday 08:00Z, before Thursday's day-before reminder: the business
@@ -205,7 +193,7 @@ async fn a_booking_moved_into_its_last_day_gets_no_day_before_reminder(p: TestPl
 }
 
 async fn cancelled_bookings_and_old_times_get_no_reminder(p: TestPlatform) {
-    let (owner, b) = salon(&p, "change-salon").await;
+    let (owner, b) = owner_and_business(&p, "change-salon").await;
     let emails = [
         "cancelled@x.test",
         "stale@x.test",
@@ -274,7 +262,7 @@ async fn cancelled_bookings_and_old_times_get_no_reminder(p: TestPlatform) {
 }
 
 async fn a_missed_run_catches_up_on_bookings_still_ahead(p: TestPlatform) {
-    let (_owner, b) = salon(&p, "outage-salon").await;
+    let (_owner, b) = owner_and_business(&p, "outage-salon").await;
     let [past, ahead] = ["past@x.test", "ahead@x.test"];
     book_haircut(&p, &b, "2027-03-23T10:00:00+01:00", past, None).await;
     book_haircut(&p, &b, THURSDAY_TEN, ahead, None).await;

@@ -60,18 +60,10 @@ pub struct ChangeRequest {
 
 /// The action named by a route segment (`no-show`); unknown names are 404.
 pub fn action_named(name: &str) -> Result<Action> {
-    [
-        Action::Confirm,
-        Action::Decline,
-        Action::Cancel,
-        Action::Reschedule,
-        Action::Complete,
-        Action::NoShow,
-        Action::MarkPaid,
-    ]
-    .into_iter()
-    .find(|action| action.name() == name)
-    .ok_or(Error::NotFound("booking action"))
+    Action::ALL
+        .into_iter()
+        .find(|action| action.name() == name)
+        .ok_or(Error::NotFound("booking action"))
 }
 
 /// The customer's actions (`cancel`, `reschedule`); others are 404 on their route.

@@ -103,6 +103,16 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::Confirm,
+        Action::Decline,
+        Action::Cancel,
+        Action::Reschedule,
+        Action::Complete,
+        Action::NoShow,
+        Action::MarkPaid,
+    ];
+
     /// The route segment (`no-show`), also used in audit entries and errors.
     pub fn name(self) -> &'static str {
         match self {
@@ -229,15 +239,7 @@ mod tests {
 
     #[test]
     fn every_other_transition_is_refused() {
-        let actions = [
-            Action::Confirm,
-            Action::Decline,
-            Action::Cancel,
-            Action::Reschedule,
-            Action::Complete,
-            Action::NoShow,
-            Action::MarkPaid,
-        ];
+        let actions = Action::ALL;
         let mut allowed = 0;
         for status in BookingStatus::ALL {
             for action in actions {
