@@ -55,7 +55,8 @@ async fn every_sample_event_has_a_handler_case() {
             "notifications-api.json",
             "notifications-worker.json",
             "onboarding-reminders.json",
-            "orgs-api.json"
+            "orgs-api.json",
+            "outbox-relay.json"
         ]
     );
 }
@@ -317,7 +318,39 @@ async fn booking_reminders_event_runs_the_due_reminders() {
     let report = booking_reminders::handle(&p.platform.deps, scheduled)
         .await
         .unwrap();
-    assert_eq!(report.reminders.sent, 1, "{report:?}");
+    assert_eq!(report.sent, 1, "{report:?}");
     let mail = p.last_mail(to, "booking_reminder").await;
     assert!(mail.text.contains(start), "{mail:?}");
+}
+
+#[tokio::test]
+async fn outbox_relay_event_sends_an_outbox_left_unsent() {
+    let p = TestPlatform::embedded().await;
+    let deps = &p.platform.deps;
+    let mut outbox = shared::outbox::Outbox::new(deps);
+    let audience = shared::notifications::Audience::Email {
+        email: "chloe@example.test".into(),
+        name: None,
+    };
+    let data = serde_json::json!({ "service_name": "Haircut", "start": "tomorrow", "cancelled_by": "the business" });
+    shared::notifications::emit_in(
+        &mut outbox,
+        deps,
+        shared::notifications::NotificationType::BookingCancelled,
+        audience,
+        None,
+        data,
+    )
+    .unwrap();
+    // Committed, never sent: the relay sends it once it falls due.
+    deps.table
+        .transact(vec![outbox.write().unwrap()])
+        .await
+        .unwrap();
+    p.platform.clock.advance(shared::outbox::RELAY_AFTER);
+    let scheduled: shared::due::ScheduledEvent =
+        serde_json::from_str(&event("outbox-relay.json")).expect("a scheduled event");
+    let report = outbox_relay::handle(deps, scheduled).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    p.last_mail("chloe@example.test", "booking_cancelled").await;
 }

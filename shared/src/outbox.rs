@@ -4,8 +4,8 @@
 //! A use-case collects its messages in an `Outbox`, adds `Outbox::write` to its
 //! own transaction, and once that commits calls `Outbox::send`: the messages
 //! are enqueued and the entry deleted. Should the queue fail after the commit
-//! (or the function stop), the entry stays, and `relay` (run by a schedule)
-//! sends it once it falls due, `RELAY_AFTER` later. So a committed change never
+//! (or the function stop), the entry stays, and `relay` (the outbox-relay
+//! function, every minute) sends it once it falls due, `RELAY_AFTER` later. So a committed change never
 //! loses its messages, and a change that did not commit sends none. A message
 //! may go twice (sent, then the entry's delete failed): every consumer is
 //! idempotent per message (notification ids, analytics event ids).
@@ -25,6 +25,9 @@ use crate::{
 /// than a request takes to send it itself, so the two rarely both send.
 pub const RELAY_AFTER: SignedDuration = SignedDuration::from_mins(2);
 
+/// The due-entry kind of outbox entries.
+const KIND: &str = "outbox";
+
 /// One message for one queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Message {
@@ -32,20 +35,18 @@ struct Message {
     body: Value,
 }
 
-/// The messages of one change, under the due-entry kind of their owner.
+/// The messages of one change.
 #[derive(Debug)]
 pub struct Outbox {
-    kind: &'static str,
     id: String,
     due_at: jiff::Timestamp,
     messages: Vec<Message>,
 }
 
 impl Outbox {
-    pub fn new(deps: &Deps, kind: &'static str) -> Outbox {
+    pub fn new(deps: &Deps) -> Outbox {
         let now = deps.clock.now();
         Outbox {
-            kind,
             id: deps.ids.new_id(),
             due_at: now.checked_add(RELAY_AFTER).unwrap_or(now),
             messages: Vec::new(),
@@ -66,7 +67,7 @@ impl Outbox {
     /// The write keeping the messages, for the change's own transaction.
     pub fn write(&self) -> Result<Write> {
         due::put(
-            self.kind,
+            KIND,
             self.due_at,
             &self.id,
             json!({ "messages": self.messages }),
@@ -81,14 +82,14 @@ impl Outbox {
             send_all(deps, &self.messages).await?;
             deps.table
                 .delete(
-                    &due::entry_key(self.kind, self.due_at.as_second(), &self.id),
+                    &due::entry_key(KIND, self.due_at.as_second(), &self.id),
                     None,
                 )
                 .await?;
             Ok::<_, Error>(())
         };
         if let Err(error) = sent.await {
-            tracing::warn!(kind = self.kind, id = %self.id, %error, "outbox left for the relay");
+            tracing::warn!(id = %self.id, %error, "outbox left for the relay");
         }
     }
 }
@@ -103,15 +104,15 @@ async fn send_all(deps: &Deps, messages: &[Message]) -> Result<()> {
     Ok(())
 }
 
-/// One run of the relay: sends every entry of `kind` left unsent.
-pub async fn relay(deps: &Deps, kind: &str) -> Result<RunReport> {
-    due::run(deps, kind, |deps, entry| Box::pin(relay_entry(deps, entry))).await
+/// One run of the relay: sends every entry left unsent.
+pub async fn relay(deps: &Deps) -> Result<RunReport> {
+    due::run(deps, KIND, |deps, entry| Box::pin(relay_entry(deps, entry))).await
 }
 
 async fn relay_entry(deps: &Deps, entry: &DueEntry) -> Result<bool> {
     let messages: Vec<Message> = serde_json::from_value(entry.payload["messages"].clone())
         .map_err(|e| Error::Internal(format!("outbox entry {}: {e}", entry.target_id)))?;
-    tracing::warn!(kind = %entry.kind, id = %entry.target_id, "relaying an unsent outbox");
+    tracing::warn!(id = %entry.target_id, "relaying an unsent outbox");
     send_all(deps, &messages).await?;
     Ok(true)
 }

@@ -41,16 +41,13 @@ async fn set_clock(p: &TestPlatform, now: &str) {
     assert_eq!(reply.status, 200, "{reply:?}");
 }
 
-/// Fires the schedule as `POST /_dev/schedules/booking-reminders/run`; its
-/// reminders' report.
+/// Fires the schedule as `POST /_dev/schedules/booking-reminders/run`; its report.
 async fn run(p: &TestPlatform) -> Value {
     let reply = p
         .call("POST", "/_dev/schedules/booking-reminders/run", None, &[])
         .await;
     assert_eq!(reply.status, 200, "{reply:?}");
-    // Every booking change sent its messages itself: no outbox is left to relay.
-    assert_eq!(reply.body["report"]["relayed"]["due"], 0, "{reply:?}");
-    reply.body["report"]["reminders"].clone()
+    reply.body["report"].clone()
 }
 
 fn report(due: usize, sent: usize, skipped: usize) -> Value {

@@ -1,20 +1,13 @@
 //! The booking reminders on Lambda, started every 5 minutes by an EventBridge schedule.
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::{
-    adapters::aws, bookings::analytics::BOOKING_EVENTS_QUEUE, due::ScheduledEvent,
-    notifications::NOTIFICATIONS_QUEUE,
-};
+use shared::{adapters::aws, due::ScheduledEvent, notifications::NOTIFICATIONS_QUEUE};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     // The key makes guests' manage links (`bookings::booking::manage_token`).
-    let deps = &aws::deps_from_env(
-        &[NOTIFICATIONS_QUEUE, BOOKING_EVENTS_QUEUE],
-        aws::TokenKey::FromEnv,
-    )
-    .await?;
+    let deps = &aws::deps_from_env(&[NOTIFICATIONS_QUEUE], aws::TokenKey::FromEnv).await?;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ScheduledEvent>| async move {
             let report = booking_reminders::handle(deps, event.payload).await?;

@@ -224,6 +224,9 @@ impl Platform {
             scheduled("booking-reminders", &deps, |deps| async move {
                 booking_reminders::run(&deps).await
             }),
+            scheduled("outbox-relay", &deps, |deps| async move {
+                outbox_relay::run(&deps).await
+            }),
         ];
         let schedules = Arc::new(Schedules::new(
             shared::template::schedules(TEMPLATE)?,

@@ -607,7 +607,7 @@ pub(super) fn customer_contact(
 /// it is confirmed or that their request arrived (with the booking's `.ics`),
 /// and analytics counts it.
 fn new_booking_outbox(deps: &Deps, offer: &Offer, booking: &Booking) -> Result<Outbox> {
-    let mut outbox = Outbox::new(deps, super::OUTBOX);
+    let mut outbox = Outbox::new(deps);
     analytics::record(&mut outbox, None, booking)?;
     let start = local_rfc3339(booking.start, &offer.tz);
     let org_id = Some(booking.details.org_id.clone());

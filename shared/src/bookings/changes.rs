@@ -192,7 +192,7 @@ async fn apply(
         Some(&before.visit_facts()),
         &after.visit_facts(),
     )?);
-    let mut outbox = Outbox::new(deps, super::OUTBOX);
+    let mut outbox = Outbox::new(deps);
     let org = offer.as_ref().map(|offer| &offer.org);
     notify(deps, &mut outbox, actor, action, &before, &after, org).await?;
     analytics::record(&mut outbox, Some(&before), &after)?;

@@ -40,12 +40,6 @@ use crate::types::Money;
 /// (release the old cells, take the new) fits one 100-item transaction.
 pub const LOCK_CELL_MINUTES: i64 = 15;
 
-/// The due-entry kind of the bookings' outbox (`crate::outbox`): the
-/// notifications and analytics event of a booking's creation or change, kept
-/// in its transaction and relayed by the booking-reminders schedule when
-/// sending them right after the commit failed.
-pub const OUTBOX: &str = "booking_outbox";
-
 /// The resource a booking locks when the organization has no staff members:
 /// the business itself takes one booking at a time.
 pub const WHOLE_BUSINESS: &str = "business";
