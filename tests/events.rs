@@ -327,26 +327,8 @@ async fn booking_reminders_event_runs_the_due_reminders() {
 async fn outbox_relay_event_sends_an_outbox_left_unsent() {
     let p = TestPlatform::embedded().await;
     let deps = &p.platform.deps;
-    let mut outbox = shared::outbox::Outbox::new(deps);
-    let audience = shared::notifications::Audience::Email {
-        email: "chloe@example.test".into(),
-        name: None,
-    };
-    let data = serde_json::json!({ "service_name": "Haircut", "start": "tomorrow", "cancelled_by": "the business" });
-    shared::notifications::emit_in(
-        &mut outbox,
-        deps,
-        shared::notifications::NotificationType::BookingCancelled,
-        audience,
-        None,
-        data,
-    )
-    .unwrap();
     // Committed, never sent: the relay sends it once it falls due.
-    deps.table
-        .transact(vec![outbox.write().unwrap()])
-        .await
-        .unwrap();
+    platform_tests::outbox::commit_unsent(deps, "chloe@example.test").await;
     p.platform.clock.advance(shared::outbox::RELAY_AFTER);
     let scheduled: shared::due::ScheduledEvent =
         serde_json::from_str(&event("outbox-relay.json")).expect("a scheduled event");

@@ -6,6 +6,7 @@ pub mod bookings;
 pub mod counting;
 pub mod fake_mailgun;
 pub mod orgs;
+pub mod outbox;
 pub mod platform;
 pub mod queue;
 pub mod table;

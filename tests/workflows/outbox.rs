@@ -13,14 +13,11 @@ use platform_tests::{
     bookings::{MONDAY_MORNING, PASSWORD, book_haircut, owner_and_business},
     on_both_backends,
     orgs::token,
+    outbox::commit_unsent,
     platform::TestPlatform,
 };
 use serde_json::{Value, json};
-use shared::{
-    clock::Clock,
-    notifications::{Audience, NotificationType, emit_in},
-    outbox::{Outbox, RELAY_AFTER},
-};
+use shared::{clock::Clock, outbox::RELAY_AFTER};
 
 on_both_backends!(an_outbox_left_unsent_is_relayed_once);
 
@@ -51,31 +48,9 @@ async fn mails_of(p: &TestPlatform, to: &str, kind: &str) -> usize {
 
 async fn an_outbox_left_unsent_is_relayed_once(p: TestPlatform) {
     p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
-    let deps = &p.platform.deps;
-    let mut outbox = Outbox::new(deps);
     let to = "chloe@example.test";
-    let audience = Audience::Email {
-        email: to.into(),
-        name: Some("Chloé".into()),
-    };
-    let data = json!({
-        "service_name": "Haircut", "start": "2027-03-23T09:00:00+01:00",
-        "cancelled_by": "the business", "reason": "Alex is ill",
-    });
-    emit_in(
-        &mut outbox,
-        deps,
-        NotificationType::BookingCancelled,
-        audience,
-        None,
-        data,
-    )
-    .unwrap();
     // The change commits with its outbox; its function stops before sending.
-    deps.table
-        .transact(vec![outbox.write().unwrap()])
-        .await
-        .unwrap();
+    commit_unsent(&p.platform.deps, to).await;
 
     // Until it falls due, a request may still be sending it: left alone.
     assert_eq!(relay(&p).await, report(0, 0));
