@@ -9,10 +9,22 @@
 //! loses its messages, and a change that did not commit sends none. A message
 //! may go twice (sent, then the entry's delete failed): every consumer is
 //! idempotent per message (notification ids, analytics event ids).
+//!
+//! Messages may carry one-time secrets (a guest's manage link, an invite
+//! code), and the table keeps secrets only as hashes: the entry holds its
+//! messages sealed with AES-256-GCM under a key derived from the platform's
+//! signing key, so only the platform's functions can read them.
 
+use aes_gcm::{
+    Aes256Gcm, Key, Nonce,
+    aead::{Aead, AeadCore, KeyInit, OsRng},
+};
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use hmac::{Hmac, Mac};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 use crate::{
     Deps,
@@ -26,7 +38,7 @@ use crate::{
 pub const RELAY_AFTER: SignedDuration = SignedDuration::from_mins(2);
 
 /// The due-entry kind of outbox entries.
-const KIND: &str = "outbox";
+pub const KIND: &str = "outbox";
 
 /// One message for one queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,14 +76,12 @@ impl Outbox {
         Ok(())
     }
 
-    /// The write keeping the messages, for the change's own transaction.
-    pub fn write(&self) -> Result<Write> {
-        due::put(
-            KIND,
-            self.due_at,
-            &self.id,
-            json!({ "messages": self.messages }),
-        )
+    /// The write keeping the messages (sealed), for the change's own transaction.
+    pub fn write(&self, deps: &Deps) -> Result<Write> {
+        let messages = serde_json::to_vec(&self.messages)
+            .map_err(|e| Error::Internal(format!("outbox {}: {e}", self.id)))?;
+        let sealed = seal(deps, &messages)?;
+        due::put(KIND, self.due_at, &self.id, json!({ "sealed": sealed }))
     }
 
     /// Sends the messages of a committed change and deletes the entry. A
@@ -110,9 +120,46 @@ pub async fn relay(deps: &Deps) -> Result<RunReport> {
 }
 
 async fn relay_entry(deps: &Deps, entry: &DueEntry) -> Result<bool> {
-    let messages: Vec<Message> = serde_json::from_value(entry.payload["messages"].clone())
-        .map_err(|e| Error::Internal(format!("outbox entry {}: {e}", entry.target_id)))?;
+    let unreadable = |e: String| Error::Internal(format!("outbox {}: {e}", entry.target_id));
+    let sealed = entry.payload["sealed"]
+        .as_str()
+        .ok_or_else(|| unreadable("no sealed messages".into()))?;
+    let messages: Vec<Message> =
+        serde_json::from_slice(&open(deps, sealed)?).map_err(|e| unreadable(e.to_string()))?;
     tracing::warn!(id = %entry.target_id, "relaying an unsent outbox");
     send_all(deps, &messages).await?;
     Ok(true)
+}
+
+/// The sealing key: an HMAC of a fixed label under the signing key, so it
+/// differs from every other use of that key.
+fn cipher(deps: &Deps) -> Result<Aes256Gcm> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(deps.secrets.token_signing_key.expose())
+        .map_err(|e| Error::Internal(format!("outbox key: {e}")))?;
+    mac.update(b"outbox-seal");
+    let key = mac.finalize().into_bytes();
+    Ok(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)))
+}
+
+/// `plaintext` sealed: base64 of a random nonce and the ciphertext.
+fn seal(deps: &Deps, plaintext: &[u8]) -> Result<String> {
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let ciphertext = cipher(deps)?
+        .encrypt(&nonce, plaintext)
+        .map_err(|_| Error::Internal("outbox: sealing failed".into()))?;
+    Ok(B64.encode([nonce.as_slice(), &ciphertext].concat()))
+}
+
+/// What `seal` sealed; an error when it was changed or sealed under another key.
+fn open(deps: &Deps, sealed: &str) -> Result<Vec<u8>> {
+    let unreadable = || Error::Internal("outbox: a sealed entry does not open".into());
+    let bytes = B64.decode(sealed).map_err(|_| unreadable())?;
+    const NONCE_BYTES: usize = 12;
+    if bytes.len() < NONCE_BYTES {
+        return Err(unreadable());
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+    cipher(deps)?
+        .decrypt(Nonce::from_slice(nonce), ciphertext)
+        .map_err(|_| unreadable())
 }

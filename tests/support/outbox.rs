@@ -28,7 +28,7 @@ pub async fn commit_unsent(deps: &Deps, to: &str) {
         data,
     )
     .expect("an outbox message");
-    let write = outbox.write().expect("the outbox write");
+    let write = outbox.write(deps).expect("the outbox write");
     deps.table
         .transact(vec![write])
         .await

@@ -17,7 +17,11 @@ use platform_tests::{
     platform::TestPlatform,
 };
 use serde_json::{Value, json};
-use shared::{clock::Clock, outbox::RELAY_AFTER};
+use shared::{
+    clock::Clock,
+    due,
+    outbox::{self, RELAY_AFTER},
+};
 
 on_both_backends!(an_outbox_left_unsent_is_relayed_once);
 
@@ -55,6 +59,18 @@ async fn an_outbox_left_unsent_is_relayed_once(p: TestPlatform) {
     // Until it falls due, a request may still be sending it: left alone.
     assert_eq!(relay(&p).await, report(0, 0));
     p.platform.clock.advance(RELAYED_LATER);
+    // The table keeps the messages sealed: none of their text shows.
+    let [entry] = due::take_due(&p.platform.deps, outbox::KIND)
+        .await
+        .unwrap()
+        .entries
+        .try_into()
+        .unwrap();
+    let stored = entry.payload.to_string();
+    assert!(entry.payload["sealed"].is_string(), "{stored}");
+    for text in ["Alex is ill", "chloe@example.test", "booking_cancelled"] {
+        assert!(!stored.contains(text), "{text} in {stored}");
+    }
     assert_eq!(relay(&p).await, report(1, 1));
     assert_eq!(relay(&p).await, report(0, 0));
     assert_eq!(mails_of(&p, to, "booking_cancelled").await, 1);

@@ -9,10 +9,10 @@ use shared::{
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    // Every queue an outbox message may be for.
+    // Every queue an outbox message may be for; the key opens sealed entries.
     let deps = &aws::deps_from_env(
         &[NOTIFICATIONS_QUEUE, BOOKING_EVENTS_QUEUE],
-        aws::TokenKey::Unused,
+        aws::TokenKey::FromEnv,
     )
     .await?;
     lambda_runtime::run(service_fn(

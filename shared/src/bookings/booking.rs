@@ -329,7 +329,7 @@ pub async fn book(
                 None,
             )?);
             let outbox = new_booking_outbox(deps, &offer, &booking)?;
-            writes.push(outbox.write()?);
+            writes.push(outbox.write(deps)?);
             match deps.table.transact(writes).await {
                 Ok(()) => {
                     committed = Some(outbox);

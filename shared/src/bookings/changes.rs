@@ -196,7 +196,7 @@ async fn apply(
     let org = offer.as_ref().map(|offer| &offer.org);
     notify(deps, &mut outbox, actor, action, &before, &after, org).await?;
     analytics::record(&mut outbox, Some(&before), &after)?;
-    writes.push(outbox.write()?);
+    writes.push(outbox.write(deps)?);
     match deps.table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::TransactionConditionFailed { index: 0 }) => {

@@ -21,7 +21,8 @@ use crate::{
     audit::{AuditAction, AuditEntry},
     error::{Error, FieldError, Result},
     keys,
-    notifications::{Audience, NotificationType, emit},
+    notifications::{Audience, NotificationType, emit_in},
+    outbox::Outbox,
     paging::{Page, PageParams},
     records::{from_item, to_item},
     roles::{OrgRole, Permission, PlatformRole},
@@ -223,17 +224,24 @@ pub async fn submit(deps: &Deps, caller: &Caller, org_id: &str) -> Result<Verifi
         current.target(),
         "submitted for verification".into(),
     );
-    let writes = vec![entry.write(org_id)?, request.write(&entry)?, audit.write()?];
-    let saved = store::replace(&*deps.table, &current, next, writes).await?;
+    let mut outbox = Outbox::new(deps);
     let link = format!("{}/admin/verifications/{org_id}", deps.config.app_url);
-    emit(
+    emit_in(
+        &mut outbox,
         deps,
         NotificationType::VerificationSubmitted,
         Audience::Platform(PlatformRole::Moderator),
         Some(org_id.to_string()),
         json!({ "link": link }),
-    )
-    .await?;
+    )?;
+    let writes = vec![
+        entry.write(org_id)?,
+        request.write(&entry)?,
+        audit.write()?,
+        outbox.write(deps)?,
+    ];
+    let saved = store::replace(&*deps.table, &current, next, writes).await?;
+    outbox.send(deps).await;
     tracing::info!(%org_id, user_id = %caller.user_id, "verification submitted");
     view_of(deps, &saved).await
 }
@@ -353,9 +361,16 @@ pub async fn decide(
         current.target(),
         format!("verification {}", next.verification_status.as_str()),
     );
-    let writes = vec![entry.write(org_id)?, decided.write(&entry)?, audit.write()?];
+    let mut outbox = Outbox::new(deps);
+    notify_owners(&mut outbox, deps, &next, request.decision, comment)?;
+    let writes = vec![
+        entry.write(org_id)?,
+        decided.write(&entry)?,
+        audit.write()?,
+        outbox.write(deps)?,
+    ];
     let saved = store::replace(&*deps.table, &current, next, writes).await?;
-    notify_owners(deps, &saved, request.decision, comment).await?;
+    outbox.send(deps).await;
     tracing::info!(%org_id, moderator = %caller.user_id, decision = ?request.decision, "verification decided");
     view_of(deps, &saved).await
 }
@@ -382,7 +397,9 @@ fn decision_comment(request: &DecisionRequest) -> Result<Option<String>> {
     Ok(comment.map(str::to_string))
 }
 
-async fn notify_owners(
+/// Adds the owners' news of the decision to the decision's outbox.
+fn notify_owners(
+    outbox: &mut Outbox,
     deps: &Deps,
     org: &Organization,
     decision: Decision,
@@ -406,5 +423,5 @@ async fn notify_owners(
         org_id: org.id.clone(),
         roles: vec![OrgRole::Owner],
     };
-    emit(deps, kind, owners, Some(org.id.clone()), data).await
+    emit_in(outbox, deps, kind, owners, Some(org.id.clone()), data)
 }
