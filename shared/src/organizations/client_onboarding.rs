@@ -23,7 +23,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
     Category, NewOrganization, Organization, creation_audit, member_access, new_organization,
@@ -39,6 +39,7 @@ use crate::{
     error::{Error, Result},
     keys,
     notifications::{self, Audience, NotificationType},
+    outbox::Outbox,
     records::{self, to_item},
     roles::{Permission, PlatformRole},
     table::{Condition, Index, Query, SortKey, TableError, Write},
@@ -147,6 +148,11 @@ pub async fn create_client(deps: &Deps, caller: &Caller, new: NewClient) -> Resu
         &hash,
         json!({}),
     )?);
+    let mut outbox = Outbox::new(deps);
+    let (audience, org_id, data) = link_message(deps, &link, &token);
+    let kind = NotificationType::OnboardingInvite;
+    notifications::emit_in(&mut outbox, deps, kind, audience, org_id, data)?;
+    writes.push(outbox.write(deps)?);
     match store::create(&*deps.table, &organization, &owner, writes).await {
         Err(Error::Table(TableError::TransactionConditionFailed { index }))
             if !account.existing && index == CREATE_WRITES + 1 =>
@@ -157,18 +163,7 @@ pub async fn create_client(deps: &Deps, caller: &Caller, new: NewClient) -> Resu
         other => other?,
     }
     tracing::info!(org_id = %organization.id, owner_id = %link.user_id, existing_account = account.existing, "organization created for a client");
-    // The organization exists now; if the queue is down, the reminder brings a link.
-    if let Err(e) = send_link(
-        deps,
-        NotificationType::OnboardingInvite,
-        &link,
-        &token,
-        None,
-    )
-    .await
-    {
-        tracing::error!(org_id = %organization.id, error = %e, "could not enqueue the onboarding invitation");
-    }
+    outbox.send(deps).await;
     Ok(organization)
 }
 
@@ -233,30 +228,22 @@ fn link_writes(hash: &str, link: &OnboardingLink) -> Result<Vec<Write>> {
     ])
 }
 
-/// Emails `token`'s link to the owner (`dedupe` makes it a once-only emission).
-async fn send_link(
+/// The owner's email with `token`'s link: to whom, for which organization,
+/// and its data.
+fn link_message(
     deps: &Deps,
-    kind: NotificationType,
     link: &OnboardingLink,
     token: &str,
-    dedupe: Option<&DueEntry>,
-) -> Result<()> {
+) -> (Audience, Option<String>, Value) {
     let audience = Audience::Email {
         email: link.owner_email.clone(),
         name: Some(link.owner_name.clone()),
     };
-    let org_id = Some(link.org_id.clone());
     let data = json!({
         "link": format!("{}/onboarding?token={token}", deps.config.app_url),
         "expires_at": link.expires_at,
     });
-    match dedupe {
-        None => notifications::emit(deps, kind, audience, org_id, data).await,
-        Some(entry) => {
-            let key = format!("{}:{}", entry.kind, entry.target_id);
-            notifications::emit_once(deps, &key, entry.due_at, kind, audience, org_id, data).await
-        }
-    }
+    (audience, Some(link.org_id.clone()), data)
 }
 
 /// The live link stored under `hash`: unknown, used and expired alike are `None`.
@@ -368,7 +355,18 @@ pub async fn complete(deps: &Deps, caller: &Caller, org_id: &str) -> Result<Orga
         current.target(),
         format!("completed the onboarding of {}", current.name),
     );
-    let completed = match store::replace(&*deps.table, &current, next, vec![audit.write()?]).await {
+    let mut outbox = Outbox::new(deps);
+    let data = json!({ "link": format!("{}/orgs/{org_id}", deps.config.app_url) });
+    notifications::emit_in(
+        &mut outbox,
+        deps,
+        NotificationType::OnboardingComplete,
+        Audience::User(caller.user_id.clone()),
+        Some(org_id.to_string()),
+        data,
+    )?;
+    let writes = vec![audit.write()?, outbox.write(deps)?];
+    let completed = match store::replace(&*deps.table, &current, next, writes).await {
         // A concurrent completion got there first.
         Err(Error::EditConflict) => match store::get(&*deps.table, org_id).await? {
             Some(org) if org.onboarding_completed_at.is_some() => {
@@ -378,19 +376,7 @@ pub async fn complete(deps: &Deps, caller: &Caller, org_id: &str) -> Result<Orga
         },
         other => other?,
     };
-    let data = json!({ "link": format!("{}/orgs/{org_id}", deps.config.app_url) });
-    // The completion is recorded; a lost congratulation must not undo that.
-    if let Err(e) = notifications::emit(
-        deps,
-        NotificationType::OnboardingComplete,
-        Audience::User(caller.user_id.clone()),
-        Some(org_id.to_string()),
-        data,
-    )
-    .await
-    {
-        tracing::error!(org_id, error = %e, "could not enqueue the onboarding completion email");
-    }
+    outbox.send(deps).await;
     Ok(completed)
 }
 
@@ -413,7 +399,10 @@ async fn remind(deps: &Deps, entry: &DueEntry) -> Result<bool> {
     deps.table
         .transact(link_writes(&token_hash(&token), &link)?)
         .await?;
+    let (audience, org_id, data) = link_message(deps, &link, &token);
+    // Once however often the run repeats.
+    let key = format!("{}:{}", entry.kind, entry.target_id);
     let kind = NotificationType::OnboardingReminder;
-    send_link(deps, kind, &link, &token, Some(entry)).await?;
+    notifications::emit_once(deps, &key, entry.due_at, kind, audience, org_id, data).await?;
     Ok(true)
 }

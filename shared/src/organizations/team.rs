@@ -24,6 +24,7 @@ use crate::{
     error::{Error, Result},
     keys,
     notifications::{self, Audience, NotificationType},
+    outbox::Outbox,
     paging::{Page, PageParams},
     records::to_item,
     roles::{OrgRole, Permission},
@@ -126,6 +127,8 @@ pub async fn invite(deps: &Deps, caller: &Caller, org_id: &str, new: NewInvite) 
     }];
     writes.extend(code_writes(org_id, &invite, &code)?);
     writes.push(audit);
+    let outbox = invite_outbox(deps, caller, &organization, &invite, &code).await?;
+    writes.push(outbox.write(deps)?);
     match deps.table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::TransactionConditionFailed { index: 0 }) => {
@@ -133,7 +136,7 @@ pub async fn invite(deps: &Deps, caller: &Caller, org_id: &str, new: NewInvite) 
         }
         Err(e) => return Err(e.into()),
     }
-    send_invite(deps, caller, &organization, &invite, &code).await?;
+    outbox.send(deps).await;
     tracing::info!(org_id, invite_id = %invite.invite_id, "member invited");
     Ok(invite)
 }
@@ -184,13 +187,14 @@ fn code_writes(org_id: &str, invite: &Invite, code: &str) -> Result<Vec<Write>> 
     ])
 }
 
-async fn send_invite(
+/// The outbox of an invitation's transaction: the email with its link.
+async fn invite_outbox(
     deps: &Deps,
     caller: &Caller,
     organization: &Organization,
     invite: &Invite,
     code: &str,
-) -> Result<()> {
+) -> Result<Outbox> {
     let inviter = accounts::me(deps, caller).await?;
     let data = json!({
         "inviter_name": inviter.name,
@@ -202,14 +206,16 @@ async fn send_invite(
         email: invite.email.clone(),
         name: None,
     };
-    notifications::emit(
+    let mut outbox = Outbox::new(deps);
+    notifications::emit_in(
+        &mut outbox,
         deps,
         NotificationType::Invite,
         audience,
         Some(organization.id.clone()),
         data,
-    )
-    .await
+    )?;
+    Ok(outbox)
 }
 
 /// The organization's invitations, pending and expired (`Permission::ManageTeam`).
@@ -301,8 +307,10 @@ pub async fn resend_invite(
     ];
     writes.extend(code_writes(org_id, &invite, &code)?);
     writes.push(audit);
+    let outbox = invite_outbox(deps, caller, &organization, &invite, &code).await?;
+    writes.push(outbox.write(deps)?);
     transact_on_invite(deps, writes).await?;
-    send_invite(deps, caller, &organization, &invite, &code).await?;
+    outbox.send(deps).await;
     Ok(invite)
 }
 
