@@ -28,6 +28,7 @@ use crate::{
     error::{Error, Result},
     keys,
     notifications::{self, Audience, NotificationType},
+    outbox::Outbox,
     paging::{Page, PageParams},
     records::{self, from_item},
     roles::PlatformRole,
@@ -545,19 +546,32 @@ pub async fn verify_mfa(deps: &Deps, challenge_id: &str, code: &str) -> Result<T
         key,
         condition: Some(Condition::And(vec![Condition::Exists, attempts_left])),
     };
-    let new_device = challenge.new_device;
-    let user_agent = challenge.user_agent.clone();
+    // A sign-in from a new device is news the user must get: in the session's outbox.
+    let notice = if challenge.new_device {
+        let data = json!({ "user_agent": challenge.user_agent });
+        Some(security_notice(
+            deps,
+            &user.id,
+            NotificationType::NewDeviceSignIn,
+            data,
+        )?)
+    } else {
+        None
+    };
+    let mut extra = vec![spend];
+    if let Some(notice) = &notice {
+        extra.push(notice.write(deps)?);
+    }
     let tokens = start_session(
         deps,
         &user,
         challenge.device_hash.as_deref(),
         challenge.user_agent,
-        vec![spend],
+        extra,
     )
     .await?;
-    if new_device {
-        let data = json!({ "user_agent": user_agent });
-        notify_security(deps, &user.id, NotificationType::NewDeviceSignIn, data).await;
+    if let Some(notice) = notice {
+        notice.send(deps).await;
     }
     Ok(tokens)
 }
@@ -763,15 +777,18 @@ pub async fn change_password(
         return Err(Error::InvalidCurrentPassword);
     }
     let hash = hash_password(new.into_inner()).await?;
-    deps.table
-        .update(
-            &keys::user(&user.id),
-            &Update::new().set("password_hash", hash),
-            Some(Condition::Exists),
-        )
-        .await?;
+    let notice = security_notice(deps, &user.id, NotificationType::PasswordChanged, json!({}))?;
+    let writes = vec![
+        Write::Update {
+            key: keys::user(&user.id),
+            update: Update::new().set("password_hash", hash),
+            condition: Some(Condition::Exists),
+        },
+        notice.write(deps)?,
+    ];
+    deps.table.transact(writes).await?;
     store::end_sessions(&*deps.table, &user.id, Some(&caller.session_id)).await?;
-    notify_security(deps, &user.id, NotificationType::PasswordChanged, json!({})).await;
+    notice.send(deps).await;
     Ok(())
 }
 
@@ -928,6 +945,20 @@ fn verification_link(deps: &Deps, token: &str) -> serde_json::Value {
 /// Notifies `user` through the notifications pipeline.
 async fn notify(deps: &Deps, user: &UserRecord, kind: NotificationType, data: Value) -> Result<()> {
     notifications::emit(deps, kind, Audience::User(user.id.clone()), None, data).await
+}
+
+/// The outbox of a change that `user_id` must hear of (a new device, a new
+/// password), for the change's own transaction.
+fn security_notice(
+    deps: &Deps,
+    user_id: &str,
+    kind: NotificationType,
+    data: Value,
+) -> Result<Outbox> {
+    let mut outbox = Outbox::new(deps);
+    let audience = Audience::User(user_id.to_string());
+    notifications::emit_in(&mut outbox, deps, kind, audience, None, data)?;
+    Ok(outbox)
 }
 
 /// Notifies `user` of a security event after the change is made: a queue
