@@ -5,8 +5,9 @@
 //! own transaction, and once that commits calls `Outbox::send`: the messages
 //! are enqueued and the entry deleted. Should the queue fail after the commit
 //! (or the function stop), the entry stays, and `relay` (the outbox-relay
-//! function, every minute) sends it once it falls due, `RELAY_AFTER` later. So a committed change never
-//! loses its messages, and a change that did not commit sends none. A message
+//! function, every minute) sends it once it falls due, `RELAY_AFTER` later.
+//! So a committed change never loses its messages, and a change that did not
+//! commit sends none. A message
 //! may go twice (sent, then the entry's delete failed): every consumer is
 //! idempotent per message (notification ids, analytics event ids).
 //!
@@ -119,16 +120,23 @@ pub async fn relay(deps: &Deps) -> Result<RunReport> {
     due::run(deps, KIND, |deps, entry| Box::pin(relay_entry(deps, entry))).await
 }
 
+/// Sends an entry's messages (true). An entry that cannot be read (sealed
+/// under a key since rotated) is dropped (false): retrying cannot help, and it
+/// would hold up every entry after it. A failed send fails the run, which the
+/// next one does again.
 async fn relay_entry(deps: &Deps, entry: &DueEntry) -> Result<bool> {
-    let unreadable = |e: String| Error::Internal(format!("outbox {}: {e}", entry.target_id));
-    let sealed = entry.payload["sealed"]
-        .as_str()
-        .ok_or_else(|| unreadable("no sealed messages".into()))?;
-    let messages: Vec<Message> =
-        serde_json::from_slice(&open(deps, sealed)?).map_err(|e| unreadable(e.to_string()))?;
+    let Some(messages) = messages_of(deps, entry) else {
+        tracing::error!(id = %entry.target_id, "dropping an outbox that does not open");
+        return Ok(false);
+    };
     tracing::warn!(id = %entry.target_id, "relaying an unsent outbox");
     send_all(deps, &messages).await?;
     Ok(true)
+}
+
+fn messages_of(deps: &Deps, entry: &DueEntry) -> Option<Vec<Message>> {
+    let sealed = entry.payload["sealed"].as_str()?;
+    serde_json::from_slice(&open(deps, sealed).ok()?).ok()
 }
 
 /// The sealing key: an HMAC of a fixed label under the signing key, so it

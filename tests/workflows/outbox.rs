@@ -23,7 +23,10 @@ use shared::{
     outbox::{self, RELAY_AFTER},
 };
 
-on_both_backends!(an_outbox_left_unsent_is_relayed_once);
+on_both_backends!(
+    an_outbox_left_unsent_is_relayed_once,
+    an_outbox_that_does_not_open_is_dropped_and_holds_up_none,
+);
 
 const RELAYED_LATER: SignedDuration = RELAY_AFTER
     .checked_add(SignedDuration::from_secs(1))
@@ -72,6 +75,33 @@ async fn an_outbox_left_unsent_is_relayed_once(p: TestPlatform) {
         assert!(!stored.contains(text), "{text} in {stored}");
     }
     assert_eq!(relay(&p).await, report(1, 1));
+    assert_eq!(relay(&p).await, report(0, 0));
+    assert_eq!(mails_of(&p, to, "booking_cancelled").await, 1);
+}
+
+async fn an_outbox_that_does_not_open_is_dropped_and_holds_up_none(p: TestPlatform) {
+    p.platform.clock.set(MONDAY_MORNING.parse().unwrap());
+    let deps = &p.platform.deps;
+    // Sealed under a key since rotated: it can never be read.
+    let now = MONDAY_MORNING.parse().unwrap();
+    let unreadable = due::put(
+        outbox::KIND,
+        now,
+        "sealed-elsewhere",
+        json!({ "sealed": "bm9wZQ==" }),
+    );
+    deps.table
+        .transact(vec![unreadable.unwrap()])
+        .await
+        .unwrap();
+    let to = "chloe@example.test";
+    commit_unsent(deps, to).await;
+
+    p.platform.clock.advance(RELAYED_LATER);
+    assert_eq!(
+        relay(&p).await,
+        json!({ "due": 2, "sent": 1, "skipped": 1 })
+    );
     assert_eq!(relay(&p).await, report(0, 0));
     assert_eq!(mails_of(&p, to, "booking_cancelled").await, 1);
 }
