@@ -318,7 +318,8 @@ fn password_set(password_hash: String) -> Update {
 /// Spends an email verification token and marks the email confirmed.
 pub async fn verify_email(deps: &Deps, token: &str) -> Result<()> {
     let key = keys::email_verification(&token_hash(token));
-    let user_id = spend_token(deps, key, Update::new().set("email_verified", true)).await?;
+    let update = Update::new().set("email_verified", true);
+    let (user_id, _) = spend_token(deps, key, update, None).await?;
     if let Some(user) = records::get::<UserRecord>(&*deps.table, &keys::user(&user_id)).await? {
         grant_configured_role(deps, &user).await?;
     }
@@ -816,10 +817,16 @@ pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Res
     let password =
         Password::parse("new_password", new_password).map_err(|e| Error::Validation(vec![e]))?;
     let update = password_set(hash_password(password.into_inner()).await?);
-    let user_id = spend_token(deps, keys::password_reset(&token_hash(token)), update).await?;
+    let key = keys::password_reset(&token_hash(token));
+    let notice = (
+        NotificationType::SessionsRevoked,
+        json!({ "reason": "your password was reset" }),
+    );
+    let (user_id, notice) = spend_token(deps, key, update, Some(notice)).await?;
     store::end_sessions(&*deps.table, &user_id, None).await?;
-    let data = json!({ "reason": "your password was reset" });
-    notify_security(deps, &user_id, NotificationType::SessionsRevoked, data).await;
+    if let Some(notice) = notice {
+        notice.send(deps).await;
+    }
     Ok(())
 }
 
@@ -915,12 +922,22 @@ fn one_time_token(
 }
 
 /// Spends the single-use token stored under `key` and applies `update` to its
-/// user, in one transaction; returns the user's id.
-async fn spend_token(deps: &Deps, key: crate::table::Key, update: Update) -> Result<String> {
+/// user, in one transaction with the outbox of the security `notice` the user
+/// must get, if any; returns the user's id and that outbox, to send once the
+/// caller is done.
+async fn spend_token(
+    deps: &Deps,
+    key: crate::table::Key,
+    update: Update,
+    notice: Option<(NotificationType, Value)>,
+) -> Result<(String, Option<Outbox>)> {
     let record: OneTimeTokenRecord = records::get(&*deps.table, &key)
         .await?
         .ok_or(Error::InvalidToken)?;
-    let writes = vec![
+    let notice = notice
+        .map(|(kind, data)| security_notice(deps, &record.user_id, kind, data))
+        .transpose()?;
+    let mut writes = vec![
         Write::Delete {
             key,
             condition: Some(Condition::Exists),
@@ -931,9 +948,12 @@ async fn spend_token(deps: &Deps, key: crate::table::Key, update: Update) -> Res
             condition: Some(Condition::Exists),
         },
     ];
+    if let Some(notice) = &notice {
+        writes.push(notice.write(deps)?);
+    }
     match deps.table.transact(writes).await {
         Err(TableError::TransactionConditionFailed { .. }) => Err(Error::InvalidToken),
-        other => other.map(|()| record.user_id).map_err(Into::into),
+        other => other.map(|()| (record.user_id, notice)).map_err(Into::into),
     }
 }
 
