@@ -14,7 +14,7 @@ use serde_json::json;
 use shared::{
     Deps,
     accounts::{self, Caller, LoginOutcome, LoginRequest, SignupRequest, UpdateMeRequest},
-    error::Error,
+    error::{Error, Result},
     http::{JsonBody, QueryParams, REFRESH_COOKIE, signed_in, user_agent, with_cookie},
     idempotency::idempotent,
     paging::PageParams,
@@ -46,8 +46,6 @@ pub fn router(deps: Deps) -> Router {
         );
     shared::http::api(routes, deps)
 }
-
-type Result<T> = std::result::Result<T, Error>;
 
 async fn signup(
     State(deps): State<Deps>,

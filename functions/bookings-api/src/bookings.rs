@@ -17,13 +17,11 @@ use shared::{
         booking::{self, CalendarQuery, IdempotencyKey, NewBooking, TokenQuery},
         history,
     },
-    error::Error,
+    error::Result,
     http::{JsonBody, MaybeCaller, QueryParams},
     idempotency,
     paging::PageParams,
 };
-
-type Result<T> = std::result::Result<T, Error>;
 
 pub fn routes() -> Router<Deps> {
     Router::new()

@@ -17,13 +17,11 @@ use shared::{
         calendar,
         feeds::{self, NewFeed},
     },
-    error::Error,
+    error::Result,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
     paging::PageParams,
 };
-
-type Result<T> = std::result::Result<T, Error>;
 
 /// Creating and rotating answer a new token, so they are not kept for
 /// `Idempotency-Key` retries (a kept response would store the token).

@@ -16,13 +16,11 @@ use shared::{
         services::{self, NewService, ServiceChanges, ServicesQuery},
         staff::{self, NewStaffMember, StaffChanges},
     },
-    error::Error,
+    error::Result,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
     paging::PageParams,
 };
-
-type Result<T> = std::result::Result<T, Error>;
 
 pub fn routes(deps: &Deps) -> Router<Deps> {
     Router::new()

@@ -14,12 +14,10 @@ use shared::{
         booking::TokenQuery,
         changes::{self, ChangeRequest},
     },
-    error::Error,
+    error::Result,
     http::{MaybeCaller, OptionalJsonBody, QueryParams},
     idempotency::idempotent,
 };
-
-type Result<T> = std::result::Result<T, Error>;
 
 pub fn routes(deps: &Deps) -> Router<Deps> {
     Router::new()

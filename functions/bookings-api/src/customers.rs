@@ -12,13 +12,11 @@ use shared::{
     Deps,
     accounts::Caller,
     bookings::customers::{self, CustomersQuery, NewNote},
-    error::Error,
+    error::Result,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
     paging::PageParams,
 };
-
-type Result<T> = std::result::Result<T, Error>;
 
 pub fn routes(deps: &Deps) -> Router<Deps> {
     Router::new()

@@ -12,7 +12,7 @@ use shared::{
     Deps,
     accounts::Caller,
     email::{admin, log::EmailStatus, store::LogFilter},
-    error::Error,
+    error::Result,
     http::QueryParams,
     idempotency::idempotent,
     notifications::NotificationType,
@@ -30,8 +30,6 @@ pub fn router(deps: Deps) -> Router {
         );
     shared::http::api(routes, deps)
 }
-
-type Result<T> = std::result::Result<T, Error>;
 
 /// `?status=&type=&recipient=&limit=&cursor=` of a log listing (fields spelled
 /// out: `serde(flatten)` would read every query value as a string).

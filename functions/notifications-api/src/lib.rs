@@ -12,7 +12,7 @@ use serde::Deserialize;
 use shared::{
     Deps,
     accounts::Caller,
-    error::Error,
+    error::Result,
     http::{JsonBody, QueryParams},
     idempotency::idempotent,
     notifications::{inbox, settings},
@@ -36,8 +36,6 @@ pub fn router(deps: Deps) -> Router {
         );
     shared::http::api(routes, deps)
 }
-
-type Result<T> = std::result::Result<T, Error>;
 
 async fn get_settings(State(deps): State<Deps>, caller: Caller) -> Result<Response> {
     Ok(Json(settings::get(&deps, &caller.user_id).await?).into_response())

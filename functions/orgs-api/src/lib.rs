@@ -14,7 +14,7 @@ use shared::{
     Deps,
     accounts::Caller,
     audit,
-    error::Error,
+    error::Result,
     http::{JsonBody, QueryParams, signed_in, user_agent},
     idempotency::idempotent,
     media::{self, UploadRequest},
@@ -50,8 +50,6 @@ pub fn router(deps: Deps) -> Router {
         .merge(client_onboarding_routes(&deps));
     shared::http::api(routes, deps)
 }
-
-type Result<T> = std::result::Result<T, Error>;
 
 async fn register(
     State(deps): State<Deps>,
