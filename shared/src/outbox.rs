@@ -21,11 +21,9 @@ use aes_gcm::{
     aead::{Aead, AeadCore, KeyInit, OsRng},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
-use hmac::{Hmac, Mac};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::{
     Deps,
@@ -139,20 +137,17 @@ fn messages_of(deps: &Deps, entry: &DueEntry) -> Option<Vec<Message>> {
     serde_json::from_slice(&open(deps, sealed).ok()?).ok()
 }
 
-/// The sealing key: an HMAC of a fixed label under the signing key, so it
+/// The sealing key: a MAC of a fixed label under the signing key, so it
 /// differs from every other use of that key.
-fn cipher(deps: &Deps) -> Result<Aes256Gcm> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(deps.secrets.token_signing_key.expose())
-        .map_err(|e| Error::Internal(format!("outbox key: {e}")))?;
-    mac.update(b"outbox-seal");
-    let key = mac.finalize().into_bytes();
-    Ok(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)))
+fn cipher(deps: &Deps) -> Aes256Gcm {
+    let key = deps.secrets.token_signing_key.mac(&[b"outbox-seal"]);
+    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))
 }
 
 /// `plaintext` sealed: base64 of a random nonce and the ciphertext.
 fn seal(deps: &Deps, plaintext: &[u8]) -> Result<String> {
     let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-    let ciphertext = cipher(deps)?
+    let ciphertext = cipher(deps)
         .encrypt(&nonce, plaintext)
         .map_err(|_| Error::Internal("outbox: sealing failed".into()))?;
     Ok(B64.encode([nonce.as_slice(), &ciphertext].concat()))
@@ -167,7 +162,7 @@ fn open(deps: &Deps, sealed: &str) -> Result<Vec<u8>> {
         return Err(unreadable());
     }
     let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
-    cipher(deps)?
+    cipher(deps)
         .decrypt(Nonce::from_slice(nonce), ciphertext)
         .map_err(|_| unreadable())
 }

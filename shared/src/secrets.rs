@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 /// Key material that never shows in logs or debug output.
 #[derive(Clone)]
 pub struct SecretKey(Vec<u8>);
@@ -21,6 +24,18 @@ impl SecretKey {
 
     pub fn expose(&self) -> &[u8] {
         &self.0
+    }
+
+    /// HMAC-SHA256 under this key of `parts`, in order. Each use starts its
+    /// parts with its own label, so one key serves many purposes safely.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        // HMAC takes a key of any length; ours are at least 32 bytes.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -10,11 +10,9 @@
 //! token: a retry recomputes the token from the booking id.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64URL};
-use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp, civil};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::Sha256;
 
 use super::{
     analytics,
@@ -256,7 +254,7 @@ pub async fn book(
     });
 
     let id = deps.ids.new_id();
-    let token = manage_token(deps, &id)?;
+    let token = manage_token(deps, &id);
     let status = if offer.schedule.auto_confirm {
         BookingStatus::Confirmed
     } else {
@@ -538,7 +536,7 @@ async fn replay(
     let booking = get_booking(deps, &guard.booking_id).await?;
     Ok(Some(Booked {
         booking_id: booking.details.id.clone(),
-        manage_token: manage_token(deps, &booking.details.id)?,
+        manage_token: manage_token(deps, &booking.details.id),
         booking: BookingView::of(booking)?,
         replayed: true,
     }))
@@ -546,12 +544,9 @@ async fn replay(
 
 /// The manage token of a booking: a MAC of its id under the platform's
 /// signing key, so it can be recomputed and never needs storing.
-pub fn manage_token(deps: &Deps, booking_id: &str) -> Result<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(deps.secrets.token_signing_key.expose())
-        .map_err(|e| Error::Internal(format!("manage token key: {e}")))?;
-    mac.update(b"booking-manage:");
-    mac.update(booking_id.as_bytes());
-    Ok(B64URL.encode(mac.finalize().into_bytes()))
+pub fn manage_token(deps: &Deps, booking_id: &str) -> String {
+    let key = &deps.secrets.token_signing_key;
+    B64URL.encode(key.mac(&[b"booking-manage:", booking_id.as_bytes()]))
 }
 
 /// The link that lets the customer see and change the booking.
@@ -597,7 +592,7 @@ pub(super) fn customer_contact(
                 email: email.clone(),
                 name: Some(booking.details.customer.name.clone()),
             },
-            manage_link(deps, id, &manage_token(deps, id)?),
+            manage_link(deps, id, &manage_token(deps, id)),
         )),
         (None, None) => None,
     })

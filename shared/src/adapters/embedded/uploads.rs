@@ -12,9 +12,7 @@ use std::{
 
 use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
-use hmac::{Mac, digest::KeyInit};
 use serde::Deserialize;
-use sha2::Sha256;
 
 use crate::{
     accounts::hashes_equal,
@@ -74,19 +72,13 @@ impl EmbeddedUploads {
     }
 
     fn signature(&self, key: &str, content_type: &str, size: u64, expires: i64) -> String {
-        let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose())
-            .expect("HMAC takes any key length");
-        for part in [
-            "dev-upload",
-            key,
-            content_type,
-            &size.to_string(),
-            &expires.to_string(),
-        ] {
-            mac.update(part.as_bytes());
-            mac.update(b"\0");
-        }
-        B64.encode(mac.finalize().into_bytes())
+        let (size, expires) = (size.to_string(), expires.to_string());
+        let fields = ["dev-upload", key, content_type, &size, &expires];
+        let parts: Vec<&[u8]> = fields
+            .iter()
+            .flat_map(|field| [field.as_bytes(), b"\0"])
+            .collect();
+        B64.encode(self.key.mac(&parts))
     }
 
     /// Stores `body` at `key` if the signed URL allows exactly this PUT now.
