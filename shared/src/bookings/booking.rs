@@ -146,10 +146,22 @@ pub struct BookingView {
     pub end: String,
 }
 
+impl BookingDetails {
+    /// The business's time zone the booking was made in (checked when the
+    /// schedule was saved, so an unknown one is a fault of ours).
+    pub fn time_zone(&self) -> Result<jiff::tz::TimeZone> {
+        jiff::tz::TimeZone::get(&self.timezone).map_err(|e| {
+            Error::Internal(format!(
+                "booking {} time zone {}: {e}",
+                self.id, self.timezone
+            ))
+        })
+    }
+}
+
 impl BookingView {
     pub fn of(booking: Booking) -> Result<Self> {
-        let tz = jiff::tz::TimeZone::get(&booking.details.timezone)
-            .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?;
+        let tz = booking.details.time_zone()?;
         Ok(BookingView {
             start: local_rfc3339(booking.start, &tz),
             end: local_rfc3339(booking.end, &tz),

@@ -368,8 +368,7 @@ async fn notify(
         },
         Actor::Customer => business_contact(deps, after),
     };
-    let tz = jiff::tz::TimeZone::get(&after.details.timezone)
-        .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?;
+    let tz = after.details.time_zone()?;
     let cancelled_by = match actor {
         Actor::Business => "the business".to_string(),
         Actor::Customer => after.details.customer.name.clone(),

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     Deps,
     accounts::Caller,
-    error::{Error, Result},
+    error::Result,
     keys,
     paging::{Page, PageParams},
     records::{self, to_item},
@@ -109,8 +109,7 @@ pub async fn booking_history(
     page: PageParams,
 ) -> Result<Page<HistoryEntryView>> {
     let booking = org_booking(deps, caller, org_id, booking_id).await?;
-    let tz = TimeZone::get(&booking.details.timezone)
-        .map_err(|e| Error::Internal(format!("stored time zone: {e}")))?;
+    let tz = booking.details.time_zone()?;
     let (pk, prefix) = keys::booking_history_of(&booking.details.id);
     let query = Query::new(Index::Table, pk)
         .sk(SortKey::BeginsWith(prefix))

@@ -15,7 +15,7 @@
 //!   overlapping or repeated runs deliver each one once; a missed run is caught
 //!   up by the next one (`due::take_due`).
 
-use jiff::{SignedDuration, Timestamp, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::{
@@ -161,8 +161,7 @@ async fn remind(deps: &Deps, entry: &DueEntry) -> Result<bool> {
     let Some((audience, link)) = customer_contact(deps, &booking)? else {
         return Ok(false);
     };
-    let tz = TimeZone::get(&booking.details.timezone)
-        .map_err(|e| Error::Internal(format!("booking {id} time zone: {e}")))?;
+    let tz = booking.details.time_zone()?;
     let data = json!({
         "service_name": booking.details.service_name,
         "start": local_rfc3339(booking.start, &tz),
